@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The layout, and why:
+// - CDevServe: the C ABI header shared by the host and every plugin (the only thing they share).
+// - DevServeSDK: Swift over the C ABI, for plugin authors. Linked statically into each plugin
+//   and never into the host: a Swift module copied into both sides breaks dynamic casts.
+// - DevServer: the host library (loader, gateway core; later worker, supervisor, recorder).
+// - DevServeCLI: the `devserve` executable.
+// - samples/* and Tests/Fixtures/*: plugins, each a dynamic library product (lib<name>.so).
+
+let samples: [(product: String, target: String, path: String, isC: Bool)] = [
+    ("hello", "HelloSample", "samples/hello", false),
+    ("hello-c", "HelloCSample", "samples/hello-c", true),
+    ("stream", "StreamSample", "samples/stream", false),
+    ("echo", "EchoSample", "samples/echo", false),
+    ("router", "RouterSample", "samples/router", false),
+    ("errors", "ErrorsSample", "samples/errors", false),
+    ("files", "FilesSample", "samples/files", false),
+    // Loader and conformance fixtures (Tests/Fixtures/README.md says what each one is for).
+    ("fixture-wrong-major", "FixtureWrongMajor", "Tests/Fixtures/wrong-major", true),
+    ("fixture-no-entry", "FixtureNoEntry", "Tests/Fixtures/no-entry", true),
+    ("fixture-init-fails", "FixtureInitFails", "Tests/Fixtures/init-fails", true),
+    ("fixture-wrong-toolchain", "FixtureWrongToolchain", "Tests/Fixtures/wrong-toolchain", true),
+    ("fixture-conformance", "FixtureConformance", "Tests/Fixtures/conformance", true),
+]
+
+let package = Package(
+    name: "devserve",
+    products: [
+        .executable(name: "devserve", targets: ["DevServeCLI"]),
+        .library(name: "DevServeSDK", targets: ["DevServeSDK"]),
+    ] + samples.map { .library(name: $0.product, type: .dynamic, targets: [$0.target]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "CDevServe"),
+        .target(name: "CDevServeShim"),
+        .target(name: "DevServeSDK", dependencies: ["CDevServe"]),
+        .target(
+            name: "DevServer",
+            dependencies: [
+                "CDevServe", "CDevServeShim",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
+        .target(name: "TUI", dependencies: ["DevServer"]),
+        .executableTarget(
+            name: "DevServeCLI",
+            dependencies: [
+                "DevServer", "TUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(
+            name: "DevServerTests",
+            dependencies: [
+                "DevServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: []),
+    ] + samples.map { sample in
+        sample.isC
+            ? .target(name: sample.target, dependencies: ["CDevServe"], path: sample.path, exclude: sample.path.hasPrefix("Tests") ? [] : [], publicHeadersPath: ".")
+            : .target(name: sample.target, dependencies: ["DevServeSDK"], path: sample.path)
+    }
+)

@@ -1,0 +1,254 @@
+/*
+ * devserve.h: the native gateway interface between devserve and an application plugin.
+ *
+ * The model is PEP 3333 (WSGI) expressed in plain C, so that a plugin can be written in C, in
+ * Swift (through the DevServeSDK module, which wraps this header), or in anything that speaks C.
+ * See shared/GATEWAY.md for the contract in prose; each declaration below names the PEP 3333
+ * section it stands for.
+ *
+ * Shape (after sqlite3ext.h, lua.h and Apache's ap_mmn.h):
+ *  - every name starts with devserve_ / DEVSERVE_;
+ *  - the plugin exports exactly one symbol, DEVSERVE_ENTRY_SYMBOL, returning a descriptor;
+ *  - the host passes the plugin a table of function pointers (devserve_host) that only ever
+ *    grows at its end, so a plugin links no host symbols and keeps loading on newer hosts;
+ *  - structs that may grow begin with their size, and the reader checks it;
+ *  - handles are opaque; every pointer says who owns it and for how long.
+ *
+ * Version bump log (major = incompatible, minor = added at the end of a struct):
+ *   1.0  2026-11-21  first version.
+ */
+#ifndef DEVSERVE_H
+#define DEVSERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DEVSERVE_ABI_MAJOR 1
+#define DEVSERVE_ABI_MINOR 0
+
+/* The one symbol a plugin exports: `const devserve_plugin *devserve_plugin_entry(void);` */
+#define DEVSERVE_ENTRY_SYMBOL "devserve_plugin_entry"
+
+/* The Swift compiler that compiled the including translation unit, as major*10000 +
+ * minor*100 + patch (60301 for Swift 6.3.1), or 0 when compiled by a plain C compiler.
+ * Swift's C importer defines __swift__; a C compiler does not. A Swift plugin records this in
+ * its descriptor; the host refuses one built by another Swift toolchain, because Swift has no
+ * stable ABI on Linux. */
+#ifdef __swift__
+#define DEVSERVE_SWIFT_VERSION __swift__
+#else
+#define DEVSERVE_SWIFT_VERSION 0
+#endif
+
+/* Returns DEVSERVE_SWIFT_VERSION as seen by whoever compiles the caller. */
+static inline uint32_t devserve_compiled_swift_version(void) { return DEVSERVE_SWIFT_VERSION; }
+
+/* Result codes returned by host functions. Zero is success; the rest say what the application
+ * can do about the failure. */
+typedef enum devserve_result {
+    DEVSERVE_OK = 0,
+    /* start_response with exc_info after the headers were sent: the application must re-raise
+     * (return DEVSERVE_APP_ERROR) and the server aborts the response.
+     * PEP 3333, "The start_response() Callable", exc_info. */
+    DEVSERVE_HEADERS_ALREADY_SENT = 1,
+    /* start_response called a second time without exc_info. */
+    DEVSERVE_ALREADY_STARTED = 2,
+    /* status is not "NNN Reason". */
+    DEVSERVE_INVALID_STATUS = 3,
+    /* a header is not acceptable; its index is stored in *bad_header_index. */
+    DEVSERVE_INVALID_HEADER = 4,
+    /* write() before start_response. */
+    DEVSERVE_NOT_STARTED = 5,
+    /* the client went away: stop producing the body; close() still follows. */
+    DEVSERVE_CLIENT_GONE = 6,
+    /* environ_get / environ_remove: no such key. */
+    DEVSERVE_NOT_FOUND = 7,
+    /* the request has already ended (close() was called): using it is a violation. */
+    DEVSERVE_REQUEST_ENDED = 8,
+    /* index out of range, NULL where a pointer is required, or a similar misuse. */
+    DEVSERVE_INVALID_ARGUMENT = 9,
+    /* reading wsgi.input failed (the client sent a malformed body or went away). */
+    DEVSERVE_IO_ERROR = 10
+} devserve_result;
+
+/* One request in flight. Opaque; owned by the host; valid from the application's call until
+ * the host calls the body's close() (or, if the application returned no body, until call()
+ * returns). Host functions may be called from any thread while it is valid, one at a time. */
+typedef struct devserve_request devserve_request;
+
+/* A response header as the application gives it. Both pointers are owned by the application
+ * and need stay valid only for the duration of the start_response call that receives them (the
+ * host copies). Names are HTTP tokens; values are UTF-8 text whose code points must all be
+ * U+0000-U+00FF (PEP 3333's Latin-1 rule for native strings); the host sends them as Latin-1. */
+typedef struct devserve_header {
+    const char *name;
+    size_t name_length;
+    const char *value;
+    size_t value_length;
+} devserve_header;
+
+/* The exception passed as exc_info to start_response (PEP 3333, "Error Handling"). Owned by the
+ * application, valid for the duration of the call. */
+typedef struct devserve_exc_info {
+    const char *type_name;      /* e.g. "ValueError" or a Swift type name; UTF-8 */
+    size_t type_name_length;
+    const char *message;        /* UTF-8 */
+    size_t message_length;
+} devserve_exc_info;
+
+/* The response body the application returns: PEP 3333's iterable.
+ *
+ * Filled in by the application inside call(). The host iterates it with next() until it
+ * returns 0 or -1, then calls close() exactly once, on every path (success, application error,
+ * client gone). If `file_descriptor` is >= 0 the body is a file (wsgi.file_wrapper): the host
+ * sends the file's bytes from its current offset to its end, in blocks of
+ * `file_block_size`, possibly with sendfile, and does not call next(). */
+typedef struct devserve_body {
+    /* sizeof(devserve_body) as the application knows it; the host zero-fills the struct and
+     * sets this before call(), and reads only fields that fit in the size the plugin sets. */
+    uint32_t size;
+    /* Application-owned state handed back to next() and close(); the application frees it in
+     * close(). */
+    void *context;
+    /* Produces the next chunk: returns 1 and sets *chunk / *length (memory owned by the
+     * application, valid until the next call to next() or close()), 0 at the end, or -1 if the
+     * application raised (after calling host->raise). A zero-length chunk is allowed. NULL means
+     * an empty body. */
+    int (*next)(void *context, devserve_request *request, const uint8_t **chunk, size_t *length);
+    /* The iterable's close(): called exactly once after the last next(). May be NULL. */
+    void (*close)(void *context, devserve_request *request);
+    /* PEP 3333 len(iterable): the exact number of chunks next() will produce, or -1 if unknown.
+     * With exactly 1, the host may compute Content-Length. */
+    int64_t chunk_count;
+    /* wsgi.file_wrapper: an open, readable file descriptor, or -1. The host owns and closes
+     * it once it has been handed over, even when the request fails. */
+    int file_descriptor;
+    /* Preferred block size for a file body; 0 means the host chooses. */
+    uint32_t file_block_size;
+} devserve_body;
+
+/* What the application's call returns. */
+typedef enum devserve_app_result {
+    DEVSERVE_APP_OK = 0,     /* *body is filled in (or left zeroed: an empty body) */
+    DEVSERVE_APP_ERROR = 1   /* the application raised; it called host->raise first */
+} devserve_app_result;
+
+/* The host's services, passed to init() and to every call(). Owned by the host and valid for
+ * the life of the process. Append-only: new functions go at the end, with a minor bump; a
+ * plugin checks `size` before using a function newer than its header's minor version. Every
+ * function taking a request may be called from any thread, but not concurrently for the same
+ * request. */
+typedef struct devserve_host {
+    uint32_t size;               /* sizeof(devserve_host) as the host was compiled */
+    uint16_t abi_major;          /* DEVSERVE_ABI_MAJOR of the host */
+    uint16_t abi_minor;          /* DEVSERVE_ABI_MINOR of the host */
+
+    /* --- environ (PEP 3333, "environ Variables"): bytes in, bytes out, no NUL assumptions --- */
+
+    /* Looks a key up. On success *value / *value_length point at host memory valid until this
+     * key is next set or removed, or the request ends. Returns DEVSERVE_NOT_FOUND if absent. */
+    int (*environ_get)(devserve_request *request, const uint8_t *key, size_t key_length,
+                       const uint8_t **value, size_t *value_length);
+    /* Sets a key (adding it or replacing its value). The host copies both. */
+    int (*environ_set)(devserve_request *request, const uint8_t *key, size_t key_length,
+                       const uint8_t *value, size_t value_length);
+    /* Removes a key. Returns DEVSERVE_NOT_FOUND if absent. */
+    int (*environ_remove)(devserve_request *request, const uint8_t *key, size_t key_length);
+    /* The number of keys, for iteration with environ_entry. */
+    size_t (*environ_count)(devserve_request *request);
+    /* The index-th entry, 0 <= index < environ_count; order is stable until the environ is
+     * changed. Pointers as for environ_get. */
+    int (*environ_entry)(devserve_request *request, size_t index, const uint8_t **key,
+                         size_t *key_length, const uint8_t **value, size_t *value_length);
+
+    /* --- wsgi.input (PEP 3333, "Input and Error Streams") --- */
+
+    /* read(n): up to `capacity` bytes into `buffer` (application-owned). Returns the count,
+     * 0 at end of stream (never blocks past CONTENT_LENGTH or a chunked body's last chunk), or
+     * -DEVSERVE_IO_ERROR. The first read sends "100 Continue" when the client asked for it. */
+    ssize_t (*input_read)(devserve_request *request, uint8_t *buffer, size_t capacity);
+    /* readline(limit): one line including its "\n", at most `capacity` bytes. Returns the
+     * count, 0 at end of stream, or a negative devserve_result. */
+    ssize_t (*input_readline)(devserve_request *request, uint8_t *buffer, size_t capacity);
+    /* readlines(hint): calls `each` once per line until end of stream, or until the lines
+     * given add up to at least `hint` bytes when hint > 0. `line` is host memory valid during
+     * the callback only. Returns DEVSERVE_OK or a devserve_result. */
+    int (*input_readlines)(devserve_request *request, size_t hint,
+                           void (*each)(void *each_context, const uint8_t *line, size_t length),
+                           void *each_context);
+
+    /* --- wsgi.errors --- */
+
+    /* write(text): the application's error output, UTF-8. The host copies it. */
+    int (*errors_write)(devserve_request *request, const char *text, size_t length);
+    /* flush(): makes what was written visible (the host forwards it at once anyway). */
+    int (*errors_flush)(devserve_request *request);
+
+    /* --- start_response and write (PEP 3333, "The start_response() Callable") --- */
+
+    /* start_response(status, headers, exc_info). Stores status and headers; sends nothing.
+     * `status` is "NNN Reason" (UTF-8, application-owned, copied). `exc_info` is NULL on a
+     * first call; a second call must pass it. On DEVSERVE_INVALID_HEADER, *bad_header_index
+     * (if not NULL) receives the index of the first refused header; the response is still
+     * started without it. On DEVSERVE_HEADERS_ALREADY_SENT the application must return
+     * DEVSERVE_APP_ERROR. */
+    int (*start_response)(devserve_request *request, const char *status, size_t status_length,
+                          const devserve_header *headers, size_t header_count,
+                          const devserve_exc_info *exc_info, size_t *bad_header_index);
+    /* write(data): the imperative body callable start_response returns in PEP 3333. When it
+     * returns, the bytes are sent or queued (it blocks while the client is slow). Valid after
+     * start_response and before call() returns. DEVSERVE_CLIENT_GONE means stop producing. */
+    int (*write)(devserve_request *request, const uint8_t *data, size_t length);
+
+    /* --- errors raised by the application --- */
+
+    /* Records the exception the application is about to raise by returning DEVSERVE_APP_ERROR
+     * from call() or -1 from next(). Both strings are copied. */
+    int (*raise)(devserve_request *request, const char *type_name, size_t type_name_length,
+                 const char *message, size_t message_length);
+} devserve_host;
+
+/* The descriptor a plugin's entry symbol returns. Owned by the plugin; must stay valid for the
+ * life of the process (a static). */
+typedef struct devserve_plugin {
+    /* sizeof(devserve_plugin) as the plugin was compiled; the host refuses anything smaller
+     * than the 1.0 layout. */
+    uint32_t size;
+    /* DEVSERVE_ABI_MAJOR / DEVSERVE_ABI_MINOR the plugin was built against. The host refuses
+     * another major, and a minor newer than its own. */
+    uint16_t abi_major;
+    uint16_t abi_minor;
+    /* DEVSERVE_SWIFT_VERSION of the compiler that built the plugin's Swift code, or 0 for a
+     * plugin with no Swift in it. */
+    uint32_t swift_version;
+    /* A short human name, NUL-terminated UTF-8, plugin-owned static storage. */
+    const char *name;
+    /* Plugin-owned state passed back to init, shutdown and call. */
+    void *context;
+    /* Optional: called once, before any request. Return 0 on success; otherwise write a
+     * NUL-terminated reason into `error` (host-owned, `error_capacity` bytes) and return
+     * non-zero: the host refuses the plugin with that reason. */
+    int (*init)(void *context, const devserve_host *host, char *error, size_t error_capacity);
+    /* Optional: called once when the host stops serving, after the last request. */
+    void (*shutdown)(void *context);
+    /* The application (PEP 3333, "The Application/Framework Side"): called once per request,
+     * from any of the host's threads, concurrently. Fills *body (zeroed by the host, with its
+     * size set) and returns DEVSERVE_APP_OK, or calls host->raise and returns
+     * DEVSERVE_APP_ERROR. */
+    int (*call)(void *context, devserve_request *request, const devserve_host *host,
+                devserve_body *body);
+} devserve_plugin;
+
+/* The type of the entry symbol. */
+typedef const devserve_plugin *(*devserve_entry_function)(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEVSERVE_H */

@@ -1,0 +1,59 @@
+import CDevServe
+
+/// The server's wsgi.input, read through the host function table.
+final class HostInput: RequestInput {
+    private let request: OpaquePointer
+    private let host: UnsafePointer<devserve_host>
+    private static let blockSize = 64 * 1024
+
+    init(request: OpaquePointer, host: UnsafePointer<devserve_host>) {
+        self.request = request
+        self.host = host
+    }
+
+    func read(_ size: Int?) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var remaining = size ?? Int.max
+        while remaining > 0 {
+            let block = try readBlock(capacity: min(remaining, Self.blockSize)) { buffer, capacity in
+                host.pointee.input_read(request, buffer, capacity)
+            }
+            if block.isEmpty { break }
+            result += block
+            remaining -= block.count
+        }
+        return result
+    }
+
+    func readLine(limit: Int?) throws -> [UInt8] {
+        try readBlock(capacity: limit ?? Int(Int32.max)) { buffer, capacity in
+            host.pointee.input_readline(request, buffer, capacity)
+        }
+    }
+
+    func readLines(hint: Int?) throws -> [[UInt8]] {
+        final class Collector { var lines: [[UInt8]] = [] }
+        let collector = Collector()
+        let result = host.pointee.input_readlines(request, hint ?? 0, { context, line, length in
+            let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
+            collector.lines.append(Array(UnsafeBufferPointer(start: line, count: length)))
+        }, Unmanaged.passUnretained(collector).toOpaque())
+        if result != Int32(DEVSERVE_OK.rawValue) { throw GatewayError.from(result: result, operation: "wsgi.input.readlines") }
+        return collector.lines
+    }
+
+    /// Reads with a host function into a buffer of at most `capacity` bytes; a line may be
+    /// longer than any buffer we would allocate up front, so readline grows it.
+    private func readBlock(capacity: Int, _ call: (UnsafeMutablePointer<UInt8>, Int) -> Int) throws -> [UInt8] {
+        let size = min(capacity, Self.blockSize)
+        var bytes = [UInt8](repeating: 0, count: size)
+        let count = bytes.withUnsafeMutableBufferPointer { call($0.baseAddress!, size) }
+        if count < 0 { throw GatewayError.from(result: Int32(-count), operation: "wsgi.input") }
+        bytes.removeSubrange(count...)
+        if count == size, size < capacity, bytes.last != UInt8(ascii: "\n"), capacity > Self.blockSize {
+            // readline filled the buffer without reaching the end of the line: read on.
+            return bytes + (try readBlock(capacity: capacity - size, call))
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,38 @@
+/// What happens during one request, as the gateway core sees it: the raw material of capture.
+public enum GatewayEvent: Sendable {
+    /// The application is about to be called with this environ.
+    case started(environ: [(key: [UInt8], value: [UInt8])])
+    /// start_response was accepted (`replaced` when exc_info replaced an earlier head).
+    case responseStarted(status: String, headers: [(name: String, value: String)], replaced: Bool)
+    /// The head actually sent, with the server's own headers.
+    case headSent([UInt8])
+    /// A body chunk as the application produced it (`fromWrite` for write()).
+    case chunk([UInt8], fromWrite: Bool)
+    /// Text the application wrote to wsgi.errors (and the server's own error reports).
+    case errors(String)
+    /// A contract breach.
+    case violation(Violation)
+    /// The application raised.
+    case applicationError(type: String, message: String)
+    /// The request is over.
+    case finished(RequestOutcome)
+}
+
+/// How a request ended.
+public enum RequestOutcome: String, Sendable, Equatable {
+    /// The response was sent in full.
+    case complete
+    /// The client went away before the response was sent.
+    case clientGone = "client-gone"
+    /// The application raised; a 500 was sent instead.
+    case applicationError = "app-error"
+    /// The response was cut off after its headers were sent.
+    case aborted
+    /// Outside the mount prefix: answered 404 without calling the application.
+    case notMounted = "not-mounted"
+}
+
+/// Receives a request's events, on the request's thread, in order.
+public protocol GatewayObserver: AnyObject {
+    func gateway(_ event: GatewayEvent)
+}

@@ -1,0 +1,15 @@
+/// The gateway core's only view of the network: PEP 3333's logic never touches a socket.
+///
+/// wsgiref's `BaseHandler` works the same way (its `_write`, `_flush` and `close`), which is
+/// why its protocol can be tested with in-memory streams; so can ours.
+public protocol GatewayTransport: AnyObject {
+    /// Queues bytes for the client. Blocks while too much is queued (a slow client makes the
+    /// application wait instead of devserve buffering without bound).
+    /// - Throws: when the client has gone away.
+    func write(_ bytes: [UInt8]) throws
+    /// Pushes what was written to the client now: every chunk is sent as soon as it is
+    /// produced, never held back waiting for the next.
+    func flush() throws
+    /// The response is over; `ending` says whether the connection can serve another request.
+    func finish(_ ending: ResponseEnding)
+}

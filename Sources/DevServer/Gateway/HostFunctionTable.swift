@@ -1,0 +1,119 @@
+import CDevServe
+
+/// devserve.h's `devserve_host`: the function table every plugin receives. Built once; each
+/// entry is a C trampoline that finds the ``GatewayExchange`` behind `devserve_request *` and
+/// calls its host service.
+enum HostFunctionTable {
+    /// The table, valid for the life of the process.
+    nonisolated(unsafe) static let pointer: UnsafePointer<devserve_host> = {
+        let table = UnsafeMutablePointer<devserve_host>.allocate(capacity: 1)
+        table.initialize(to: devserve_host())
+        table.pointee.size = UInt32(MemoryLayout<devserve_host>.size)
+        table.pointee.abi_major = UInt16(DEVSERVE_ABI_MAJOR)
+        table.pointee.abi_minor = UInt16(DEVSERVE_ABI_MINOR)
+
+        table.pointee.environ_get = { request, key, keyLength, value, valueLength in
+            guard let key, let value, let valueLength else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            guard let stored = exchange(request).environ.value(forKey: UnsafeBufferPointer(start: key, count: keyLength)) else {
+                return code(DEVSERVE_NOT_FOUND)
+            }
+            value.pointee = UnsafePointer(stored.buffer.baseAddress)
+            valueLength.pointee = stored.count
+            return code(DEVSERVE_OK)
+        }
+        table.pointee.environ_set = { request, key, keyLength, value, valueLength in
+            guard let key, value != nil || valueLength == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            exchange(request).environ.set(UnsafeBufferPointer(start: key, count: keyLength), UnsafeBufferPointer(start: value, count: valueLength))
+            return code(DEVSERVE_OK)
+        }
+        table.pointee.environ_remove = { request, key, keyLength in
+            guard let key else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            return code(exchange(request).environ.remove(UnsafeBufferPointer(start: key, count: keyLength)) ? DEVSERVE_OK : DEVSERVE_NOT_FOUND)
+        }
+        table.pointee.environ_count = { request in exchange(request).environ.count }
+        table.pointee.environ_entry = { request, index, key, keyLength, value, valueLength in
+            let environ = exchange(request).environ
+            guard index < environ.count, let key, let keyLength, let value, let valueLength else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            key.pointee = UnsafePointer(environ.keys[index].buffer.baseAddress)
+            keyLength.pointee = environ.keys[index].count
+            value.pointee = UnsafePointer(environ.values[index].buffer.baseAddress)
+            valueLength.pointee = environ.values[index].count
+            return code(DEVSERVE_OK)
+        }
+
+        table.pointee.input_read = { request, buffer, capacity in
+            guard let buffer else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
+            return copyOut(exchange(request).hostRead(maximum: capacity), into: buffer)
+        }
+        table.pointee.input_readline = { request, buffer, capacity in
+            guard let buffer else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
+            return copyOut(exchange(request).hostReadLine(limit: capacity), into: buffer)
+        }
+        table.pointee.input_readlines = { request, hint, each, context in
+            guard let each else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            return code(exchange(request).hostReadLines(hint: hint) { line in
+                line.withUnsafeBufferPointer { each(context, $0.baseAddress, $0.count) }
+            })
+        }
+
+        table.pointee.errors_write = { request, text, length in
+            guard let text else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            let bytes = UnsafeRawBufferPointer(start: text, count: length)
+            return code(exchange(request).hostErrorsWrite(String(decoding: bytes, as: UTF8.self)))
+        }
+        table.pointee.errors_flush = { _ in code(DEVSERVE_OK) }
+
+        table.pointee.start_response = { request, status, statusLength, headers, headerCount, excInfo, badIndex in
+            guard let status, headers != nil || headerCount == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            var pairs: [(name: [UInt8], value: [UInt8])] = []
+            pairs.reserveCapacity(headerCount)
+            for index in 0..<headerCount {
+                let header = headers![index]
+                pairs.append((bytes(header.name, header.name_length), bytes(header.value, header.value_length)))
+            }
+            let exc = excInfo.map { info in
+                (type: String(decoding: bytes(info.pointee.type_name, info.pointee.type_name_length), as: UTF8.self),
+                 message: String(decoding: bytes(info.pointee.message, info.pointee.message_length), as: UTF8.self))
+            }
+            var bad: Int?
+            let result = exchange(request).hostStartResponse(status: bytes(status, statusLength), headers: pairs, excInfo: exc, badHeader: &bad)
+            if let bad, let badIndex { badIndex.pointee = bad }
+            return code(result)
+        }
+        table.pointee.write = { request, data, length in
+            guard data != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            return code(exchange(request).hostWrite(Array(UnsafeBufferPointer(start: data, count: length))))
+        }
+        table.pointee.raise = { request, type, typeLength, message, messageLength in
+            exchange(request).hostRaise(
+                type: String(decoding: bytes(type, typeLength), as: UTF8.self),
+                message: String(decoding: bytes(message, messageLength), as: UTF8.self))
+            return code(DEVSERVE_OK)
+        }
+        return UnsafePointer(table)
+    }()
+}
+
+private func exchange(_ request: OpaquePointer?) -> GatewayExchange {
+    Unmanaged<GatewayExchange>.fromOpaque(UnsafeRawPointer(request!)).takeUnretainedValue()
+}
+
+private func code(_ result: devserve_result) -> Int32 { Int32(bitPattern: result.rawValue) }
+
+private func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> [UInt8] {
+    guard let pointer, length > 0 else { return [] }
+    return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+}
+
+private func copyOut(_ result: Result<[UInt8], devserve_result>, into buffer: UnsafeMutablePointer<UInt8>) -> Int {
+    switch result {
+    case .success(let bytes):
+        bytes.withUnsafeBufferPointer { buffer.update(from: $0.baseAddress!, count: $0.count) }
+        return bytes.count
+    case .failure(let error):
+        return -Int(error.rawValue)
+    }
+}
+
+/// Lets host services return `Result<_, devserve_result>`.
+extension devserve_result: @retroactive Error {}

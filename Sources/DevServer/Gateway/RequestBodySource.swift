@@ -1,0 +1,27 @@
+/// Where the request body comes from: the transport's side of wsgi.input.
+///
+/// The transport de-chunks a chunked body and stops at Content-Length; the gateway core adds
+/// buffering, lines and the 100-continue rule on top.
+public protocol RequestBodySource: AnyObject {
+    /// The next bytes of the body, at most `maximum`; empty at the end of the body. Blocks
+    /// until some bytes arrive.
+    /// - Throws: when the body cannot be read (malformed chunking, the client went away).
+    func nextBytes(maximum: Int) throws -> [UInt8]
+}
+
+/// A body held in memory: for tests, for replay, and for requests without a body.
+public final class BufferedBodySource: RequestBodySource {
+    private let bytes: [UInt8]
+    private var offset = 0
+    /// How many times `nextBytes` was called: tests use it to see that nothing was read.
+    public private(set) var reads = 0
+
+    public init(_ bytes: [UInt8] = []) { self.bytes = bytes }
+
+    public func nextBytes(maximum: Int) throws -> [UInt8] {
+        reads += 1
+        let end = min(bytes.count, offset + maximum)
+        defer { offset = end }
+        return Array(bytes[offset..<end])
+    }
+}

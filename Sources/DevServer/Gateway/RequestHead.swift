@@ -1,0 +1,63 @@
+/// A parsed HTTP request head, as the transport's parser produced it.
+public struct RequestHead: Sendable {
+    /// The method, e.g. "GET".
+    public var method: String
+    /// The request-target exactly as sent: origin-form ("/a?b"), absolute-form, or "*".
+    public var target: String
+    /// The protocol version.
+    public var version: HTTPVersion
+    /// The header fields in order, names as sent.
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: [(name: String, value: String)] = []) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+    }
+
+    /// The values of header `name` (case-insensitive), in order.
+    public func values(_ name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+
+    /// Whether the connection may stay open after this request, by RFC 9112 section 9.3:
+    /// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
+    public var wantsKeepAlive: Bool {
+        let tokens = values("connection").flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
+        if tokens.contains("close") { return false }
+        if version == .http1_0 { return tokens.contains("keep-alive") }
+        return version.major == 1
+    }
+
+    /// Whether the client sent "Expect: 100-continue".
+    public var expectsContinue: Bool {
+        values("expect").contains { $0.trimmingWhitespace().lowercased() == "100-continue" }
+    }
+}
+
+/// An HTTP protocol version.
+public struct HTTPVersion: Sendable, Equatable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+
+    public init(major: Int, minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+
+    public static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    public static let http1_1 = HTTPVersion(major: 1, minor: 1)
+
+    /// "HTTP/1.1"
+    public var description: String { "HTTP/\(major).\(minor)" }
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces and tabs (HTTP's OWS).
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,297 @@
+import CDevServe
+
+/// Where a response is: PEP 3333's rules for when headers go out, written as states.
+enum ResponseState {
+    /// start_response has not been called (or was refused).
+    case awaitingStartResponse
+    /// Status and headers are stored; nothing has been sent. start_response with exc_info
+    /// may still replace them.
+    case staged(ResponseHead)
+    /// The head is on the wire; `sent` body bytes followed it.
+    case sending(ResponseHead, framing: Framing, sent: Int)
+    /// The response is complete.
+    case finished
+    /// The response was cut off (application error after headers, client gone, short body).
+    case aborted
+}
+
+/// How the body is delimited on the wire (RFC 9112 section 6).
+enum Framing: Equatable {
+    /// Content-Length, given by the application or computed for a one-chunk body.
+    case contentLength(Int)
+    /// Transfer-Encoding: chunked (HTTP/1.1 without a known length).
+    case chunked
+    /// The body ends when the connection closes (HTTP/1.0 without a known length).
+    case closeDelimited
+    /// No body on the wire: HEAD, 1xx, 204, 304.
+    case none
+}
+
+/// How the connection ends after the response.
+public enum ResponseEnding: Sendable, Equatable {
+    /// The response is complete and the connection can serve another request.
+    case keepAlive
+    /// The response is complete; close the connection (HTTP/1.0, close-delimited body, or
+    /// the client asked).
+    case close
+    /// The response is incomplete: close the connection at once so the client sees a
+    /// truncated response, never a complete-looking one.
+    case abort
+}
+
+/// The PEP 3333 response logic, with no I/O: each method takes what the application did and
+/// returns what to put on the wire.
+///
+/// Rules it implements (GATEWAY.md): headers go out with the first non-empty chunk, or when
+/// the body ends empty; start_response twice needs exc_info, which replaces the staged head
+/// or, once headers are sent, is handed back; framing is the application's Content-Length,
+/// a computed one for a one-chunk body, chunked on HTTP/1.1, or close on HTTP/1.0; never more
+/// than Content-Length bytes; HEAD gets headers and no body; an error before headers becomes a
+/// 500, after headers an aborted response.
+struct ResponseStateMachine {
+    /// What the machine needs to know about the request.
+    struct Request {
+        var isHead: Bool
+        var version: HTTPVersion
+        var wantsKeepAlive: Bool
+    }
+
+    /// What to do after an event.
+    struct Output {
+        /// Bytes for the wire, in order.
+        var bytes: [UInt8] = []
+        /// Contract breaches to report.
+        var violations: [Violation] = []
+        /// Set when the response is over.
+        var ending: ResponseEnding?
+        /// The head that went on the wire with these bytes, if it did.
+        var sentHead: [UInt8]?
+    }
+
+    private(set) var state: ResponseState = .awaitingStartResponse
+    let request: Request
+    /// Adds the Date and Server headers' values.
+    let serverHeader: String
+    let date: () -> String
+
+    init(request: Request, serverHeader: String = "devserve/\(DevServeVersion.current)", date: @escaping @Sendable () -> String = HTTPDate.now) {
+        self.request = request
+        self.serverHeader = serverHeader
+        self.date = date
+    }
+
+    /// Whether anything has been put on the wire for this response (a final status).
+    var hasSentHead: Bool {
+        switch state {
+        case .awaitingStartResponse, .staged: return false
+        case .sending, .finished, .aborted: return true
+        }
+    }
+
+    // MARK: start_response
+
+    /// start_response(status, headers, exc_info).
+    /// - Returns: a devserve_result code, and violations to report.
+    mutating func startResponse(status: [UInt8], headers: [(name: [UInt8], value: [UInt8])], hasExcInfo: Bool) -> (result: devserve_result, badHeader: Int?, violations: [Violation]) {
+        switch state {
+        case .awaitingStartResponse:
+            break
+        case .staged:
+            guard hasExcInfo else {
+                return (DEVSERVE_ALREADY_STARTED, nil, [Violation(.startResponseTwice, "start_response called a second time without exc_info; the second call was refused")])
+            }
+        case .sending:
+            guard hasExcInfo else {
+                return (DEVSERVE_ALREADY_STARTED, nil, [Violation(.startResponseTwice, "start_response called again after the headers were sent, without exc_info")])
+            }
+            // PEP 3333: with exc_info after the headers were sent, start_response re-raises.
+            return (DEVSERVE_HEADERS_ALREADY_SENT, nil, [])
+        case .finished, .aborted:
+            return (DEVSERVE_REQUEST_ENDED, nil, [Violation(.iterationAfterClose, "start_response called after the response ended")])
+        }
+        let validation = ResponseHead.validate(status: status, headers: headers)
+        guard let head = validation.head else { return (DEVSERVE_INVALID_STATUS, nil, validation.violations) }
+        state = .staged(head)
+        return (validation.firstBadHeader == nil ? DEVSERVE_OK : DEVSERVE_INVALID_HEADER, validation.firstBadHeader, validation.violations)
+    }
+
+    // MARK: Body
+
+    /// A chunk from the iterable (`fromWrite` false) or from write() (true).
+    /// - Parameter knownTotalLength: the whole body's length when it is known before it is
+    ///   sent (a one-chunk iterable, a regular file), so Content-Length can be computed
+    ///   without holding anything back.
+    mutating func chunk(_ bytes: [UInt8], fromWrite: Bool, knownTotalLength: Int? = nil) -> Output {
+        switch state {
+        case .awaitingStartResponse:
+            guard !bytes.isEmpty else { return Output() }
+            if fromWrite {
+                return Output(violations: [Violation(.writeBeforeStartResponse, "write() called before start_response; the data was refused")])
+            }
+            var output = fail(message: "the application's body produced data before it called start_response")
+            output.violations.insert(Violation(.bodyBeforeStartResponse, "the body produced \(bytes.count) bytes before start_response was called"), at: 0)
+            return output
+        case .staged(let head):
+            guard !bytes.isEmpty else { return Output() }
+            let framing = framing(for: head, knownLength: knownTotalLength)
+            let headBytes = serialize(head, framing: framing)
+            state = .sending(head, framing: framing, sent: 0)
+            var output = Output(bytes: headBytes, sentHead: headBytes)
+            let body = body(bytes)
+            output.bytes += body.bytes
+            output.violations += body.violations
+            return output
+        case .sending:
+            return body(bytes)
+        case .finished, .aborted:
+            return Output()
+        }
+    }
+
+    /// Frames body bytes for the wire, enforcing Content-Length and no-body statuses.
+    private mutating func body(_ bytes: [UInt8]) -> Output {
+        guard case .sending(let head, let framing, let sent) = state, !bytes.isEmpty else { return Output() }
+        var output = Output()
+        var payload = bytes
+        if !head.allowsBody {
+            if sent == 0 {
+                output.violations.append(Violation(.bodyNotAllowed, "a \(head.code) response has no body; \(bytes.count) bytes dropped"))
+            }
+            state = .sending(head, framing: framing, sent: sent + bytes.count)
+            return output
+        }
+        if case .contentLength(let length) = framing, sent + bytes.count > length {
+            payload = Array(bytes.prefix(max(0, length - sent)))
+            if sent <= length {
+                output.violations.append(Violation(.contentLengthExceeded, "the body went past Content-Length \(length); the excess was not sent"))
+            }
+        }
+        state = .sending(head, framing: framing, sent: sent + bytes.count)
+        guard !request.isHead, !payload.isEmpty else { return output }
+        switch framing {
+        case .chunked:
+            output.bytes = Array(String(payload.count, radix: 16).utf8) + [13, 10] + payload + [13, 10]
+        case .contentLength, .closeDelimited:
+            output.bytes = payload
+        case .none:
+            break
+        }
+        return output
+    }
+
+    // MARK: End
+
+    /// The iterable is exhausted (and write() will not be called again).
+    mutating func end() -> Output {
+        switch state {
+        case .awaitingStartResponse:
+            var output = fail(message: "the application returned without calling start_response")
+            output.violations.insert(Violation(.noStartResponse, "the application returned without calling start_response"), at: 0)
+            return output
+        case .staged(let head):
+            // An empty body: the head goes out now.
+            let framing = framing(for: head, knownLength: 0)
+            let headBytes = serialize(head, framing: framing)
+            state = .sending(head, framing: framing, sent: 0)
+            var output = end()
+            output.bytes = headBytes + output.bytes
+            output.sentHead = headBytes
+            return output
+        case .sending(let head, let framing, let sent):
+            switch framing {
+            case .contentLength(let length) where sent < length && head.allowsBody && !request.isHead:
+                state = .aborted
+                return Output(violations: [Violation(.contentLengthShort, "the body ended after \(sent) of the \(length) bytes its Content-Length promised; connection closed")], ending: .abort)
+            case .chunked:
+                state = .finished
+                return Output(bytes: request.isHead ? [] : Array("0\r\n\r\n".utf8), ending: keepAliveEnding)
+            case .closeDelimited:
+                state = .finished
+                return Output(ending: .close)
+            case .contentLength, .none:
+                state = .finished
+                return Output(ending: keepAliveEnding)
+            }
+        case .finished:
+            return Output(ending: keepAliveEnding)
+        case .aborted:
+            return Output(ending: .abort)
+        }
+    }
+
+    /// The application raised (or broke the contract so that no valid response can follow).
+    /// Before anything was sent: a 500. After: the response is aborted.
+    mutating func fail(message: String) -> Output {
+        switch state {
+        case .awaitingStartResponse, .staged:
+            let body = Array("Internal Server Error\n\nThe application failed: \(message)\n(devserve development server)\n".utf8)
+            let head = ResponseHead(
+                code: 500, status: Array("500 Internal Server Error".utf8),
+                headers: [("Content-Type", Array("text/plain; charset=utf-8".utf8))], contentLength: body.count)
+            let framing = Framing.contentLength(body.count)
+            let headBytes = serialize(head, framing: framing)
+            state = .finished
+            return Output(bytes: headBytes + (request.isHead ? [] : body), sentHead: headBytes).ending(keepAliveEnding)
+        case .sending:
+            state = .aborted
+            return Output(ending: .abort)
+        case .finished, .aborted:
+            return Output()
+        }
+    }
+
+    /// The client went away: nothing more can be sent.
+    mutating func clientGone() {
+        state = .aborted
+    }
+
+    // MARK: Framing and serialization
+
+    private var keepAliveEnding: ResponseEnding { request.wantsKeepAlive ? .keepAlive : .close }
+
+    /// Chooses the framing, once, when the head is about to be sent.
+    private func framing(for head: ResponseHead, knownLength: Int?) -> Framing {
+        if !head.allowsBody { return .none }
+        if let length = head.contentLength { return .contentLength(length) }
+        if let knownLength { return .contentLength(knownLength) }
+        if request.version == .http1_0 { return .closeDelimited }
+        return .chunked
+    }
+
+    /// The status line and headers, with the server's own: Date and Server when the
+    /// application did not set them, the framing header, and Connection when it is not the
+    /// version's default.
+    private func serialize(_ head: ResponseHead, framing: Framing) -> [UInt8] {
+        var bytes = Array("HTTP/1.1 ".utf8) + head.status + [13, 10]
+        bytes.reserveCapacity(256)
+        func add(_ name: String, _ value: [UInt8]) {
+            bytes += Array(name.utf8) + [58, 32] + value + [13, 10]
+        }
+        for header in head.headers { add(header.name, header.value) }
+        if !head.has("date") { add("Date", Array(date().utf8)) }
+        if !head.has("server") { add("Server", Array(serverHeader.utf8)) }
+        switch framing {
+        case .contentLength(let length) where head.contentLength == nil:
+            add("Content-Length", Array(String(length).utf8))
+        case .chunked:
+            add("Transfer-Encoding", Array("chunked".utf8))
+        default:
+            break
+        }
+        let keepAlive = request.wantsKeepAlive && framing != .closeDelimited
+        if !keepAlive && request.version != .http1_0 {
+            add("Connection", Array("close".utf8))
+        } else if keepAlive && request.version == .http1_0 {
+            add("Connection", Array("keep-alive".utf8))
+        }
+        return bytes + [13, 10]
+    }
+}
+
+extension ResponseStateMachine.Output {
+    fileprivate func ending(_ ending: ResponseEnding) -> Self {
+        var copy = self
+        copy.ending = ending
+        return copy
+    }
+}

@@ -1,0 +1,2 @@
+/// The inspector: arrives with its own issue.
+public enum Inspector {}
