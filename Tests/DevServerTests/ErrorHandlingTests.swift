@@ -7,6 +7,7 @@ final class ErrorHandlingTests: XCTestCase {
         for (plugin, path, message) in [("errors", "/throw-before", "failed before start_response"), ("fixture-conformance", "/raise", "raised in call()")] {
             let served = try serve("GET \(path) HTTP/1.1\r\nHost: a\r\n\r\n", plugin: plugin)
             XCTAssertEqual(served.response.status, 500, path)
+            XCTAssertEqual(served.response.header("Content-Length"), String(served.response.body.count), "the 500 page is framed")
             XCTAssertTrue(served.response.bodyText.contains(message), served.response.bodyText)
             XCTAssertTrue(served.observer.errorsText.contains(message), "logged to wsgi.errors")
             XCTAssertEqual(served.outcome, .applicationError)

@@ -115,5 +115,8 @@ final class StartResponseTests: XCTestCase {
         let served = try serve("GET / HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "hello")
         XCTAssertEqual(served.response.headers("Date"), [fixedDate])
         XCTAssertEqual(served.response.headers("Server"), ["devserve/\(DevServeVersion.current)"])
+        let own = try serve("GET /own-date-server HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "fixture-conformance")
+        XCTAssertEqual(own.response.headers("Date"), ["Thu, 01 Jan 2026 00:00:00 GMT"], "the application's Date is kept, whatever its case")
+        XCTAssertEqual(own.response.headers("Server"), ["fixture/1"])
     }
 }

@@ -227,7 +227,7 @@ struct ResponseStateMachine {
             let body = Array("Internal Server Error\n\nThe application failed: \(message)\n(devserve development server)\n".utf8)
             let head = ResponseHead(
                 code: 500, status: Array("500 Internal Server Error".utf8),
-                headers: [("Content-Type", Array("text/plain; charset=utf-8".utf8))], contentLength: body.count)
+                headers: [("Content-Type", Array("text/plain; charset=utf-8".utf8))], contentLength: nil)
             let framing = Framing.contentLength(body.count)
             let headBytes = serialize(head, framing: framing)
             state = .finished

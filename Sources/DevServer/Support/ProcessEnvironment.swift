@@ -9,3 +9,16 @@ enum ProcessEnvironment {
         return String(cString: value)
     }
 }
+
+extension ProcessEnvironment {
+    /// Every "NAME=value" of the process environment.
+    static func all() -> [String] {
+        var result: [String] = []
+        var pointer = environ
+        while let entry = pointer.pointee {
+            result.append(String(cString: entry))
+            pointer += 1
+        }
+        return result
+    }
+}

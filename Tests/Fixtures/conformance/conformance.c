@@ -193,6 +193,11 @@ static int call(void *context, devserve_request *r, const devserve_host *host, d
         start(r, host, "200 OK", plain, 1);
         return give_body(body, host, chunks, -1, 0);
     }
+    if (is_path(path, length, "/own-date-server")) {  /* sets Date and Server itself */
+        static const devserve_header headers[] = {H("Content-Type", "text/plain"), H("date", "Thu, 01 Jan 2026 00:00:00 GMT"), H("Server", "fixture/1")};
+        start(r, host, "200 OK", headers, 3);
+        return give_body(body, host, ok_chunks, 1, 0);
+    }
     if (is_path(path, length, "/empty")) {            /* started, and an empty body */
         static const char *const none[] = {NULL};
         start(r, host, "200 OK", plain, 1);

@@ -1,0 +1,83 @@
+import ArgumentParser
+import DevServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `devserve PLUGIN.so [options]`: serve a plugin.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve a plugin (the default: `devserve app.so` is `devserve serve app.so`).")
+
+    @Argument(help: "The plugin: a shared library exporting devserve_plugin_entry.", completion: .file(extensions: ["so"]))
+    var plugin: String
+
+    @Option(help: "Address to listen on. Anything but loopback gets a warning: this is a development server.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free port and prints it.")
+    var port = 8000
+
+    @Option(help: "Application threads; requests beyond them wait in order.")
+    var threads = 32
+
+    @Flag(help: "Print an access log instead of the inspector (the default until the inspector arrives, and always when stdout is not a terminal).")
+    var noTui = false
+
+    @Option(help: "Largest request body in bytes; larger is answered 413.")
+    var maxRequestBody = HTTPLimits().maxRequestBody
+
+    @Option(help: "Seconds a client may take to send a request head; then 408 and the connection closes.")
+    var headerTimeout = HTTPLimits().headerTimeout
+
+    @Option(help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout = HTTPLimits().idleTimeout
+
+    @Option(help: "Seconds requests in flight get to finish when devserve stops.")
+    var shutdownGrace = HTTPLimits().shutdownGrace
+
+    @Option(help: ArgumentHelp("Event loop threads.", visibility: .hidden))
+    var eventLoops = 1
+
+    static let limitsHelp = """
+        Limits on requests (the defaults of trusted servers): request line 8000 octets (414 \
+        beyond, as RFC 9112 recommends), 100 header fields of at most 8190 bytes and 64 KiB in \
+        all (431 beyond); malformed framing (Content-Length with Transfer-Encoding, differing \
+        Content-Lengths, a Transfer-Encoding other than chunked, bad chunk sizes, obs-fold, \
+        NUL or bare CR in a header, a missing or repeated Host on HTTP/1.1) is 400; HTTP \
+        versions other than 1.0 and 1.1 are 505. Every refusal closes the connection.
+        """
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard access(plugin, R_OK) == 0 else { throw ValidationError("\(plugin): no such file (build it first, e.g. `swift build`)") }
+    }
+
+    func run() throws {
+        var configuration = Supervisor.Configuration(pluginPath: plugin)
+        configuration.host = host
+        configuration.port = port
+        configuration.threads = threads
+        configuration.eventLoops = eventLoops
+        configuration.limits.maxRequestBody = maxRequestBody
+        configuration.limits.headerTimeout = headerTimeout
+        configuration.limits.idleTimeout = idleTimeout
+        configuration.limits.shutdownGrace = shutdownGrace
+        let log = ConsoleLog()
+        let supervisor: Supervisor
+        do {
+            supervisor = try Supervisor(configuration: configuration, log: log)
+        } catch {
+            log.error("\(error)")
+            throw ExitCode(1)
+        }
+        let code = supervisor.run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension Serve {
+    static var helpDiscussion: String { limitsHelp }
+}

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `--no-tui` output: one access-log line per request, worker lifecycle lines, the
+/// application's wsgi.errors text and violations, coloured by status class like werkzeug's
+/// log when stdout is a terminal and NO_COLOR is unset.
+public final class ConsoleLog: @unchecked Sendable {
+    private let color: Bool
+    private let lock = Lock()
+
+    public init(color: Bool? = nil) {
+        self.color = color ?? (isatty(STDOUT_FILENO) == 1 && ProcessEnvironment.value("NO_COLOR").map(\.isEmpty) ?? true)
+    }
+
+    /// `127.0.0.1:50312 - "GET /path HTTP/1.1" 200 13 B 0.41 ms gen 1 [1.7]`
+    public func access(_ summary: RequestSummary) {
+        let request = "\"\(summary.method) \(Sanitize.line(summary.target)) \(summary.version)\""
+        let status = summary.status == 0 ? "---" : String(summary.status)
+        var line = "\(summary.client) - \(request) \(status) \(summary.bytes) B \(Self.duration(summary.durationMicroseconds)) gen \(summary.generation) [\(summary.id)]"
+        if summary.outcome != "complete" { line += " (\(summary.outcome))" }
+        emit(line, colour: Self.colour(status: summary.status))
+    }
+
+    /// A worker lifecycle line or a notice.
+    public func info(_ text: String) { emit("devserve: \(text)", colour: "1") }
+
+    /// A warning, e.g. a violation of the gateway contract.
+    public func warning(_ text: String) { emit("devserve: warning: \(text)", colour: "33") }
+
+    /// An error line.
+    public func error(_ text: String) { emit("devserve: error: \(text)", colour: "31;1") }
+
+    /// Text from the application or the worker, each line prefixed.
+    public func text(_ text: String, prefix: String) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+            emit("\(prefix) \(Sanitize.line(String(line)))", colour: nil)
+        }
+    }
+
+    private func emit(_ line: String, colour: String?) {
+        let text = color && colour != nil ? "\u{1B}[\(colour!)m\(line)\u{1B}[0m\n" : line + "\n"
+        // One write(2) per line: lines from several sources never interleave mid-line.
+        var bytes = Array(text.utf8)
+        lock.withLock {
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    static func duration(_ microseconds: Int) -> String {
+        if microseconds < 1000 { return "\(microseconds) µs" }
+        if microseconds < 10_000 { return String(Double(microseconds / 10) / 100) + " ms" }
+        if microseconds < 1_000_000 { return "\(microseconds / 1000) ms" }
+        return String(Double(microseconds / 10_000) / 100) + " s"
+    }
+
+    private static func colour(status: Int) -> String? {
+        switch status {
+        case 200..<300: return nil
+        case 300..<400: return "36"
+        case 400..<500: return "33"
+        case 500...: return "31"
+        default: return "35"
+        }
+    }
+}
+
+/// Makes untrusted text safe to print on one terminal line.
+enum Sanitize {
+    /// Control characters (escape sequences among them) become visible escapes.
+    static func line(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x09: result += " "
+            case 0..<0x20, 0x7F, 0x80..<0xA0: result += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+}

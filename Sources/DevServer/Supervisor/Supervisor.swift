@@ -1,0 +1,374 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The devserve process the user runs: no plugin code ever runs here (DESIGN.md).
+///
+/// It owns the listening socket, spawns a worker for the plugin, reads each worker's event
+/// stream, stdout and stderr, replaces a worker that dies (at once after a crash while
+/// serving; with backoff when it keeps dying on start-up, then only once the plugin file
+/// changes), and on SIGINT or SIGTERM lets requests in flight finish before exiting 0.
+public final class Supervisor {
+    /// Everything `devserve PLUGIN.so` was asked to do.
+    public struct Configuration: Sendable {
+        public var pluginPath: String
+        public var host = "127.0.0.1"
+        public var port = 8000
+        public var threads = 32
+        public var eventLoops = 1
+        public var limits = HTTPLimits()
+
+        public init(pluginPath: String) { self.pluginPath = pluginPath }
+    }
+
+    /// A start-up crash is a worker that dies within this long without serving.
+    private static let startupWindow = 2_000_000
+    /// Start-up crashes in a row before waiting for the plugin file to change.
+    private static let maxStartupFailures = 5
+
+    private let configuration: Configuration
+    private let log: ConsoleLog
+    private let socket: ListeningSocket
+    private let executable: String
+    private let copyDirectory: String
+    private var workers: [WorkerProcess] = []
+    private var current: WorkerProcess?
+    private var generation = 1
+    private var instances = 0
+    private var everReady = false
+    private var startupFailures = 0
+    private var restartAt: Int?
+    private var waitingForChange: FileStamp?
+    private var stopping = false
+    private var stopDeadline = 0
+    private var exitCode: Int32 = 0
+
+    /// Binds the socket; nothing is spawned until ``run()``.
+    /// - Throws: `ListeningSocket.BindError` with a message for the user.
+    public init(configuration: Configuration, log: ConsoleLog) throws {
+        self.configuration = configuration
+        self.log = log
+        self.socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
+        self.executable = (try? Self.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
+        let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
+        self.copyDirectory = "\(base)/devserve-\(getpid())-plugins"
+    }
+
+    /// The URL the server answers on.
+    public var url: String {
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return "http://\(host):\(socket.port)/"
+    }
+
+    /// Serves until stopped. - Returns: the process exit code.
+    public func run() -> Int32 {
+        do {
+            try SignalPipe.install()
+        } catch {
+            log.error("cannot install signal handlers: \(error)")
+            return 1
+        }
+        log.info("devserve \(DevServeVersion.current): development server: do not use in production")
+        log.info("serving \(url) from \(configuration.pluginPath)")
+        if !ListeningSocket.isLoopback(configuration.host) {
+            log.warning("listening on \(configuration.host), not loopback: anyone who can reach this machine can use the application")
+        }
+        spawnWorker()
+        while !(stopping && workers.isEmpty) && !(exitCode != 0 && workers.isEmpty) {
+            pollOnce()
+        }
+        cleanUp()
+        return exitCode
+    }
+
+    // MARK: The loop
+
+    private func pollOnce() {
+        var descriptors = [pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0)]
+        for worker in workers {
+            for descriptor in [worker.events, worker.stdout, worker.stderr] where descriptor >= 0 {
+                descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
+            }
+        }
+        _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
+        for signal in SignalPipe.drain() { handle(signal: signal) }
+        for worker in workers { readPipes(of: worker) }
+        reapChildren()
+        runTimers()
+    }
+
+    private func pollTimeout() -> Int32 {
+        if stopping || waitingForChange != nil { return 200 }
+        if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
+        return 1000
+    }
+
+    private func runTimers() {
+        let now = MonotonicClock.now()
+        if stopping {
+            if now >= stopDeadline { for worker in workers { kill(worker.pid, SIGKILL) } }
+            return
+        }
+        if let at = restartAt, now >= at {
+            restartAt = nil
+            spawnWorker()
+        }
+        if let stamp = waitingForChange, FileStamp(path: configuration.pluginPath) != stamp, FileStamp(path: configuration.pluginPath) != nil {
+            waitingForChange = nil
+            startupFailures = 0
+            log.info("\(configuration.pluginPath) changed: starting a new worker")
+            spawnWorker()
+        }
+    }
+
+    // MARK: Workers
+
+    private func spawnWorker() {
+        guard !stopping else { return }
+        instances += 1
+        var environment = ProcessEnvironment.all()
+        if ProcessEnvironment.value("SWIFT_BACKTRACE") == nil {
+            // The backtrace is the only diagnostic of a release-mode trap: keep it on, and
+            // plain (it goes to a pipe), and short: the crashed thread, no registers.
+            environment.append("SWIFT_BACKTRACE=enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none")
+        }
+        let limits = configuration.limits
+        let arguments = [
+            "worker", configuration.pluginPath,
+            "--generation", String(generation), "--instance", String(instances),
+            "--threads", String(configuration.threads), "--event-loops", String(configuration.eventLoops),
+            "--server-name", configuration.host, "--server-port", String(socket.port),
+            "--copy-dir", copyDirectory, "--parent", String(getpid()),
+            "--max-request-body", String(limits.maxRequestBody),
+            "--header-timeout", String(limits.headerTimeout), "--idle-timeout", String(limits.idleTimeout),
+            "--shutdown-grace", String(limits.shutdownGrace),
+        ]
+        do {
+            let worker = try WorkerProcess.spawn(
+                executable: executable, arguments: arguments, listen: socket.descriptor,
+                environment: environment, generation: generation, instance: instances)
+            workers.append(worker)
+            current = worker
+        } catch {
+            log.error("cannot start a worker: \(error)")
+            exitCode = 1
+        }
+    }
+
+    private func readPipes(of worker: WorkerProcess) {
+        if worker.events >= 0, let bytes = drain(&worker.events) {
+            worker.eventBuffer += bytes
+            do {
+                for event in try EventFrame.decode(&worker.eventBuffer) { handle(event, from: worker) }
+            } catch {
+                log.error("worker gen \(worker.generation) pid \(worker.pid): \(error)")
+                worker.eventBuffer.removeAll()
+            }
+        }
+        if worker.stdout >= 0, let bytes = drain(&worker.stdout) {
+            lines(bytes, buffer: &worker.stdoutLine) { log.text($0, prefix: "  gen \(worker.generation) stdout |") }
+        }
+        if worker.stderr >= 0, let bytes = drain(&worker.stderr) {
+            worker.stderrTail = Array((worker.stderrTail + bytes).suffix(64 * 1024))
+            lines(bytes, buffer: &worker.stderrLine) { line in
+                log.text(line, prefix: "  gen \(worker.generation) stderr |")
+                if line.contains("Program crashed") && !worker.crashing {
+                    // The Swift backtracer holds the dying worker while it symbolicates, which
+                    // takes a while; it no longer accepts, so start its replacement now.
+                    worker.crashing = true
+                    replace(worker, immediately: true)
+                }
+            }
+        }
+    }
+
+    /// Reads what is available; nil when nothing was. Closes the descriptor at end of file.
+    private func drain(_ descriptor: inout Int32) -> [UInt8]? {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count > 0 {
+                result += buffer[0..<count]
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                close(descriptor)
+                descriptor = -1
+            }
+            break
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    private func lines(_ bytes: [UInt8], buffer: inout [UInt8], _ each: (String) -> Void) {
+        buffer += bytes
+        while let newline = buffer.firstIndex(of: 10) {
+            each(String(decoding: buffer[..<newline], as: UTF8.self) + "\n")
+            buffer.removeSubrange(...newline)
+        }
+    }
+
+    private func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
+        switch event {
+        case .hello(let version, _, _):
+            if version != WorkerEvent.formatVersion {
+                log.error("worker speaks event format \(version), this devserve \(WorkerEvent.formatVersion): mismatched binaries")
+            }
+        case .ready(let plugin, let abi, let swift):
+            worker.ready = true
+            worker.pluginName = plugin
+            everReady = true
+            log.info("worker gen \(worker.generation) pid \(worker.pid) ready: plugin \(plugin) (ABI \(abi), Swift \(swift))")
+        case .loadFailed(let reason):
+            worker.loadFailure = reason
+            log.error("cannot load the plugin: \(reason)")
+        case .requestStarted(let id, let method, let target, _):
+            worker.inFlight[id] = (method, target)
+        case .requestFinished(let summary):
+            worker.inFlight[summary.id] = nil
+            log.access(summary)
+        case .errors(let id, let text):
+            log.text(text, prefix: "[\(id)]")
+        case .violation(let id, let kind, let message):
+            log.warning("[\(id)] gateway violation \(kind): \(message)")
+        case .applicationError:
+            break  // its text arrives as .errors too
+        }
+    }
+
+    private func reapChildren() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            guard let index = workers.firstIndex(where: { $0.pid == pid }) else { continue }
+            let worker = workers.remove(at: index)
+            readPipes(of: worker)
+            worker.closePipes()
+            workerExited(worker, status: status)
+        }
+    }
+
+    private func workerExited(_ worker: WorkerProcess, status: Int32) {
+        let signalled = status & 0x7F != 0
+        let code = (status >> 8) & 0xFF
+        let who = "worker gen \(worker.generation) pid \(worker.pid)"
+        if stopping {
+            log.info("\(who) stopped")
+            return
+        }
+        if signalled {
+            let number = status & 0x7F
+            let summary = worker.crashSummary.map { ": \($0)" } ?? ""
+            log.error("\(who) crashed with \(Self.signalName(number))\(summary)")
+        } else if worker.loadFailure == nil {
+            log.error("\(who) exited with status \(code)")
+        }
+        for (id, request) in worker.inFlight.sorted(by: { $0.key < $1.key }) {
+            log.error("[\(id)] \(request.method) \(Sanitize.line(request.target)) was in flight when the worker died: crashed")
+        }
+        if worker.loadFailure != nil && !everReady {
+            // The very first build does not load: nothing to serve, say why and stop.
+            exitCode = 1
+            return
+        }
+        replace(worker, immediately: false)
+    }
+
+    /// Starts the worker that takes over from `worker`, once.
+    private func replace(_ worker: WorkerProcess, immediately: Bool) {
+        guard !worker.replaced, current === worker, !stopping else { return }
+        worker.replaced = true
+        let ranFor = MonotonicClock.now() - worker.startedAt
+        if !worker.ready || ranFor < Self.startupWindow && worker.inFlight.isEmpty && !worker.crashing {
+            startupFailures += 1
+        } else {
+            startupFailures = 0
+        }
+        if worker.loadFailure != nil || startupFailures >= Self.maxStartupFailures {
+            waitingForChange = FileStamp(path: configuration.pluginPath) ?? FileStamp(size: -1, modified: -1)
+            log.error("the plugin keeps failing to start: waiting for \(configuration.pluginPath) to change")
+            return
+        }
+        if startupFailures > 0 && !immediately {
+            let delay = min(5_000_000, 100_000 << (startupFailures - 1))
+            log.info("restarting in \(delay / 1000) ms")
+            restartAt = MonotonicClock.now() + delay
+        } else {
+            log.info("restarting the worker")
+            spawnWorker()
+        }
+    }
+
+    // MARK: Stopping
+
+    private func handle(signal: Int32) {
+        switch signal {
+        case SIGCHLD:
+            break  // reaped after every poll
+        case SIGINT, SIGTERM, SIGHUP:
+            if stopping {
+                log.info("stopping now")
+                for worker in workers { kill(worker.pid, SIGKILL) }
+                return
+            }
+            stopping = true
+            restartAt = nil
+            waitingForChange = nil
+            let inFlight = workers.reduce(0) { $0 + $1.inFlight.count }
+            log.info("stopping: \(inFlight) request(s) in flight get up to \(Int(configuration.limits.shutdownGrace)) s to finish (press Ctrl-C again to stop now)")
+            for worker in workers { kill(worker.pid, SIGTERM) }
+            stopDeadline = MonotonicClock.now() + Int((configuration.limits.shutdownGrace + 2) * 1_000_000)
+        default:
+            break
+        }
+    }
+
+    private func cleanUp() {
+        close(socket.descriptor)
+        if let directory = opendir(copyDirectory) {
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink("\(copyDirectory)/\(name)") }
+            }
+            closedir(directory)
+            rmdir(copyDirectory)
+        }
+        if exitCode == 0 { log.info("stopped") }
+    }
+
+    // MARK: Helpers
+
+    static func signalName(_ number: Int32) -> String {
+        let names: [Int32: String] = [SIGILL: "SIGILL", SIGSEGV: "SIGSEGV", SIGBUS: "SIGBUS", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL",
+                                      SIGTERM: "SIGTERM", SIGFPE: "SIGFPE", SIGTRAP: "SIGTRAP", SIGINT: "SIGINT"]
+        let description = strsignal(number).map { String(cString: $0) } ?? "signal \(number)"
+        return "\(names[number] ?? "signal \(number)") (\(description))"
+    }
+
+    private static func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { throw SystemCallError(call: "readlink", subject: path, errno: errno) }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// A file's size and modification time, to notice that it changed.
+struct FileStamp: Equatable {
+    let size: Int
+    let modified: Int
+
+    init(size: Int, modified: Int) {
+        self.size = size
+        self.modified = modified
+    }
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        size = Int(info.st_size)
+        modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    }
+}

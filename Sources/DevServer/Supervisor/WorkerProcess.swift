@@ -1,0 +1,107 @@
+import CDevServeShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A worker process as the supervisor sees it: its pid and the read ends of its pipes.
+///
+/// Spawned with posix_spawn and file actions: Foundation's Process cannot pass descriptors
+/// beyond 0-2, and fork without exec in a multithreaded Swift process can hang (DESIGN.md).
+final class WorkerProcess {
+    let pid: pid_t
+    let generation: Int
+    let instance: Int
+    let startedAt = MonotonicClock.now()
+    /// Read ends: the event stream (fd 4 in the worker), its stdout and its stderr.
+    var events: Int32
+    var stdout: Int32
+    var stderr: Int32
+    var eventBuffer: [UInt8] = []
+    var stdoutLine: [UInt8] = []
+    var stderrLine: [UInt8] = []
+    /// The last 64 KiB of stderr, for the crash report.
+    var stderrTail: [UInt8] = []
+    var ready = false
+    var loadFailure: String?
+    /// The Swift runtime's crash banner was seen: the process is dying.
+    var crashing = false
+    var replaced = false
+    /// Requests started and not finished: what a crash takes with it.
+    var inFlight: [String: (method: String, target: String)] = [:]
+    var pluginName = ""
+
+    private init(pid: pid_t, generation: Int, instance: Int, events: Int32, stdout: Int32, stderr: Int32) {
+        self.pid = pid
+        self.generation = generation
+        self.instance = instance
+        self.events = events
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// Spawns `executable arguments…` with fd 3 = `listen`, fd 4 = an event pipe, and stdout
+    /// and stderr as pipes; every other descriptor is closed in the child.
+    static func spawn(executable: String, arguments: [String], listen: Int32, environment: [String], generation: Int, instance: Int) throws -> WorkerProcess {
+        var eventPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        for index in 0..<3 {
+            let result = index == 0 ? devserve_shim_pipe_cloexec(&eventPipe) : index == 1 ? devserve_shim_pipe_cloexec(&outPipe) : devserve_shim_pipe_cloexec(&errPipe)
+            if result != 0 { throw SystemCallError(call: "pipe2", errno: errno) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears close-on-exec on the target descriptor.
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        posix_spawn_file_actions_adddup2(&actions, listen, Worker.listenDescriptor)
+        posix_spawn_file_actions_adddup2(&actions, eventPipe[1], Worker.eventDescriptor)
+        _ = devserve_shim_spawn_addclosefrom(&actions, 5)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The worker gets default signal handling and an empty mask, whatever ours are.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var pid: pid_t = 0
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        for descriptor in [eventPipe[1], outPipe[1], errPipe[1]] { close(descriptor) }
+        guard status == 0 else {
+            for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { close(descriptor) }
+            throw SystemCallError(call: "posix_spawn", subject: executable, errno: status)
+        }
+        for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
+        return WorkerProcess(pid: pid, generation: generation, instance: instance, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+    }
+
+    /// Closes whichever pipes are still open.
+    func closePipes() {
+        for descriptor in [events, stdout, stderr] where descriptor >= 0 { close(descriptor) }
+        events = -1
+        stdout = -1
+        stderr = -1
+    }
+
+    /// The line of stderr that best says why the worker died: the Swift runtime's "Fatal
+    /// error" line, else the backtracer's "Program crashed" banner, else the last line.
+    var crashSummary: String? {
+        let lines = String(decoding: stderrTail, as: UTF8.self).split(separator: "\n").map(String.init)
+        if let fatal = lines.first(where: { $0.contains("Fatal error") }) { return fatal.trimmingWhitespace() }
+        if let crashed = lines.first(where: { $0.contains("Program crashed") }) {
+            return crashed.drop(while: { !$0.isLetter }).trimmingWhitespace()
+        }
+        return lines.last?.trimmingWhitespace()
+    }
+}

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mutex with a condition variable: for the few places a thread must wait for another
+/// (the application thread waiting for request body bytes, or for a slow client).
+final class Condition: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Waits, with the lock held, until `predicate` is true.
+    func wait(until predicate: () -> Bool) {
+        while !predicate() { pthread_cond_wait(condition, mutex) }
+    }
+
+    /// Wakes every waiter; call with the lock held or not.
+    func broadcast() { pthread_cond_broadcast(condition) }
+}

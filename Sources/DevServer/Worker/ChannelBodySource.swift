@@ -1,0 +1,90 @@
+import NIOCore
+
+/// The request body as it arrives from the connection, for the application thread to read:
+/// the event loop appends, the application thread waits for bytes.
+///
+/// Bounded: when more than `highWater` bytes are waiting, the connection stops reading from
+/// the socket until the application has consumed them, so a large upload streams into
+/// wsgi.input without being held whole in memory.
+final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
+    enum Failure: Error, Equatable {
+        /// The body went past --max-request-body.
+        case tooLarge(limit: Int)
+        /// The client went away or sent a malformed body.
+        case broken(String)
+    }
+
+    static let highWater = 1 << 20
+
+    private let condition = Condition()
+    private var chunks: [ByteBuffer] = []
+    private var buffered = 0
+    private var ended = false
+    private var failure: Failure?
+    /// Called on the application thread when the buffer drains below the high-water mark.
+    private let onDrained: @Sendable () -> Void
+    private var drainedRequested = false
+    /// Every byte received, for the body limit.
+    private(set) var received = 0
+    private let limit: Int
+
+    init(limit: Int, onDrained: @escaping @Sendable () -> Void) {
+        self.limit = limit
+        self.onDrained = onDrained
+    }
+
+    /// Whether the connection should stop reading for now (called on the event loop).
+    var isFull: Bool { condition.withLock { buffered >= Self.highWater } }
+
+    /// Whether the whole body has arrived.
+    var isComplete: Bool { condition.withLock { ended } }
+
+    /// Event loop: more body bytes arrived.
+    func append(_ buffer: ByteBuffer) {
+        condition.withLock {
+            guard !ended, failure == nil else { return }
+            received += buffer.readableBytes
+            if received > limit {
+                failure = .tooLarge(limit: limit)
+                chunks.removeAll()
+                buffered = 0
+            } else {
+                chunks.append(buffer)
+                buffered += buffer.readableBytes
+            }
+        }
+        condition.broadcast()
+    }
+
+    /// Event loop: the body is complete.
+    func finish() {
+        condition.withLock { ended = true }
+        condition.broadcast()
+    }
+
+    /// Event loop: the body will never complete.
+    func fail(_ reason: Failure) {
+        condition.withLock { if !ended && failure == nil { failure = reason } }
+        condition.broadcast()
+    }
+
+    /// The failure, if the body failed.
+    var failureReason: Failure? { condition.withLock { failure } }
+
+    func nextBytes(maximum: Int) throws -> [UInt8] {
+        let (bytes, notify): ([UInt8], Bool) = try condition.withLock {
+            condition.wait { !chunks.isEmpty || ended || failure != nil }
+            if let failure { throw failure }
+            guard !chunks.isEmpty else { return ([], false) }
+            let wasFull = buffered >= Self.highWater
+            var first = chunks[0]
+            let count = min(maximum, first.readableBytes)
+            let bytes = first.readBytes(length: count) ?? []
+            if first.readableBytes == 0 { chunks.removeFirst() } else { chunks[0] = first }
+            buffered -= count
+            return (bytes, wasFull && buffered < Self.highWater)
+        }
+        if notify { onDrained() }
+        return bytes
+    }
+}

@@ -1,0 +1,24 @@
+import NIOCore
+
+/// The responses the server itself sends for input it refuses, before any application
+/// runs. Each closes the connection: nothing after bad bytes is parsed as a new request.
+struct ErrorResponse: Error, Equatable {
+    let code: Int
+    let reason: String
+    let detail: String
+
+    static func badRequest(_ detail: String) -> ErrorResponse { ErrorResponse(code: 400, reason: "Bad Request", detail: detail) }
+    static func timeout(_ detail: String) -> ErrorResponse { ErrorResponse(code: 408, reason: "Request Timeout", detail: detail) }
+    static func tooLarge(_ detail: String) -> ErrorResponse { ErrorResponse(code: 413, reason: "Content Too Large", detail: detail) }
+    static func uriTooLong(_ detail: String) -> ErrorResponse { ErrorResponse(code: 414, reason: "URI Too Long", detail: detail) }
+    static func headersTooLarge(_ detail: String) -> ErrorResponse { ErrorResponse(code: 431, reason: "Request Header Fields Too Large", detail: detail) }
+    static func versionNotSupported(_ detail: String) -> ErrorResponse { ErrorResponse(code: 505, reason: "HTTP Version Not Supported", detail: detail) }
+
+    /// The whole response, with Connection: close.
+    func bytes(date: String) -> ByteBuffer {
+        let body = "\(code) \(reason)\n\n\(detail)\n(devserve development server)\n"
+        let text = "HTTP/1.1 \(code) \(reason)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
+            + "Connection: close\r\nDate: \(date)\r\nServer: devserve/\(DevServeVersion.current)\r\n\r\n\(body)"
+        return ByteBuffer(string: text)
+    }
+}

@@ -1,0 +1,301 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One HTTP/1.1 connection in a worker: takes parsed request parts from NIO's decoder, runs
+/// each request's application on the thread pool through the gateway core, and answers
+/// pipelined requests strictly in order.
+///
+/// It owns what the decoder does not: validation that needs the whole head (version, Host,
+/// body limits, Transfer-Encoding), the order of responses, reading backpressure (it stops
+/// reading from the socket while a request body waits for the application, or too many
+/// pipelined requests are queued), keep-alive and idle timeouts, draining a body the
+/// application did not read, and closing the connection after every refusal so that nothing
+/// after bad bytes is parsed as a new request.
+final class HTTPConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// A request received (at least its head), not yet finished. Its head is immutable and its
+    /// body source is thread-safe; `bodyComplete` is touched on the event loop only.
+    final class Pending: @unchecked Sendable {
+        let head: RequestHead
+        let id: String
+        let body: ChannelBodySource
+        /// The decoder has delivered the request's end.
+        var bodyComplete = false
+        init(head: RequestHead, id: String, body: ChannelBodySource) {
+            self.head = head
+            self.id = id
+            self.body = body
+        }
+    }
+
+    private enum Item {
+        case request(Pending)
+        case refusal(ErrorResponse, RequestHead?)
+    }
+
+    /// How many pipelined requests may wait before the connection stops reading.
+    private static let maxQueued = 16
+    /// How much of an unread request body is read and thrown away to keep the connection.
+    private static let maxDrain = 4 << 20
+
+    private let worker: WorkerContext
+    private let connection: ConnectionInfo
+    private unowned let headGuard: RequestHeadGuard
+    private var queue: [Item] = []
+    private var running: Pending?
+    private var transport: ChannelTransport?
+    private var receiving: Pending?
+    /// The request whose unread body is being read and discarded before the next request.
+    private var draining: Pending?
+    private var drained = 0
+    private var refusing = false
+    private var closed = false
+    private var pendingRead = false
+    private var lastWrite: EventLoopFuture<Void>?
+    private var idleTimer: Scheduled<Void>?
+
+    init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
+        self.worker = worker
+        self.connection = connection
+        self.headGuard = headGuard
+    }
+
+    // MARK: Inbound
+
+    func channelActive(context: ChannelHandlerContext) {
+        worker.connections.opened()
+        startIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refusing else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let nioHead):
+            headGuard.headReceived()
+            cancelIdleTimer()
+            let head = RequestHead(
+                method: nioHead.method.rawValue, target: nioHead.uri,
+                version: HTTPVersion(major: Int(nioHead.version.major), minor: Int(nioHead.version.minor)),
+                headers: nioHead.headers.map { (name: $0.name, value: $0.value) })
+            if let refusal = validate(head) {
+                refuse(context: context, refusal, head: head)
+                return
+            }
+            let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let body = ChannelBodySource(limit: worker.limits.maxRequestBody) { [eventLoop = context.eventLoop] in
+                eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
+            }
+            let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
+            receiving = pending
+            queue.append(.request(pending))
+            startNext(context: context)
+        case .body(let buffer):
+            if let draining, receiving === draining {
+                drained += buffer.readableBytes
+                if drained > Self.maxDrain { close(context: context, afterWrites: true) }
+                return
+            }
+            guard let receiving else { return }
+            receiving.body.append(buffer)
+            if case .tooLarge = receiving.body.failureReason, running !== receiving {
+                // Not started yet: the request is refused outright.
+                self.receiving = nil
+                queue.removeAll { if case .request(let item) = $0 { return item === receiving } else { return false } }
+                refuse(context: context, .tooLarge("the request body is larger than \(worker.limits.maxRequestBody) bytes"), head: receiving.head)
+            }
+        case .end:
+            if let receiving {
+                receiving.bodyComplete = true
+                receiving.body.finish()
+            }
+            receiving = nil
+            headGuard.messageEnded()
+            if draining != nil {
+                draining = nil
+                startNext(context: context)
+            }
+        }
+        resumeReading(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let refusal: ErrorResponse
+        if let parserError = error as? HTTPParserError {
+            refusal = parserError == .headerOverflow
+                ? .headersTooLarge("the request head is over the limits: \(worker.limits.maxHeaderCount) fields, \(worker.limits.maxHeaderField) bytes each, \(worker.limits.maxHeaderBlock) bytes in all")
+                : .badRequest("malformed request: \(parserError)")
+        } else {
+            // An I/O error: the client is gone.
+            close(context: context, afterWrites: false)
+            return
+        }
+        receiving?.body.fail(.broken("the request body was malformed"))
+        receiving = nil
+        refuse(context: context, refusal, head: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        cancelIdleTimer()
+        transport?.connectionClosed()
+        receiving?.body.fail(.broken("the client went away"))
+        for case .request(let pending) in queue { pending.body.fail(.broken("the client went away")) }
+        queue.removeAll()
+        worker.connections.closed()
+        context.fireChannelInactive()
+    }
+
+    // MARK: Outbound: read backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if shouldPauseReading {
+            pendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    private var shouldPauseReading: Bool {
+        refusing || queue.count >= Self.maxQueued || (receiving?.body.isFull ?? false)
+    }
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard pendingRead, !shouldPauseReading, !closed else { return }
+        pendingRead = false
+        context.read()
+    }
+
+    // MARK: Validation
+
+    /// What the decoder lets through but we refuse (RFC 9112).
+    private func validate(_ head: RequestHead) -> ErrorResponse? {
+        if head.version.major != 1 {
+            return .versionNotSupported("\(head.version) is not supported; devserve speaks HTTP/1.0 and HTTP/1.1")
+        }
+        let hosts = head.values("host")
+        if hosts.count > 1 { return .badRequest("the request has \(hosts.count) Host headers") }
+        if hosts.isEmpty && head.version == .http1_1 { return .badRequest("an HTTP/1.1 request must have a Host header") }
+        let encodings = head.values("transfer-encoding")
+        if !encodings.isEmpty {
+            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
+            if codings != ["chunked"] { return .badRequest("Transfer-Encoding \(encodings.joined(separator: ", ")) is not supported; only chunked") }
+        }
+        if let length = head.values("content-length").first.flatMap({ Int($0.trimmingWhitespace()) }), length > worker.limits.maxRequestBody {
+            return .tooLarge("the request body is \(length) bytes, over the limit of \(worker.limits.maxRequestBody)")
+        }
+        return nil
+    }
+
+    // MARK: Running requests in order
+
+    private func startNext(context: ChannelHandlerContext) {
+        guard running == nil, !closed, !queue.isEmpty else { return }
+        switch queue.removeFirst() {
+        case .refusal(let refusal, let head):
+            worker.reportRefusal(refusal, head: head, connection: connection)
+            let write = context.writeAndFlush(wrapOutboundOut(refusal.bytes(date: worker.gateway.date())))
+            lastWrite = write
+            close(context: context, afterWrites: true)
+        case .request(let pending):
+            run(pending, context: context)
+        }
+    }
+
+    private func run(_ pending: Pending, context: ChannelHandlerContext) {
+        running = pending
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let transport = ChannelTransport(
+            eventLoop: context.eventLoop,
+            send: { buffer, promise in
+                let (handler, context) = loop.value
+                guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
+                context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
+                handler.lastWrite = promise.futureResult
+            },
+            complete: { ending in
+                let (handler, context) = loop.value
+                handler.requestCompleted(ending, context: context)
+            })
+        self.transport = transport
+        worker.serve(pending, connection: connection, transport: transport)
+    }
+
+    private func requestCompleted(_ ending: ResponseEnding, context: ChannelHandlerContext) {
+        guard let finished = running else { return }
+        running = nil
+        transport = nil
+        switch ending {
+        case .abort, .close:
+            // An aborted response still gets what was already written (the client then sees
+            // the connection close before the response is complete).
+            close(context: context, afterWrites: true)
+        case .keepAlive where worker.isStopping:
+            close(context: context, afterWrites: true)
+        case .keepAlive:
+            if !finished.bodyComplete {
+                if finished.head.expectsContinue || finished.body.failureReason != nil {
+                    // The client may still be waiting for 100 Continue, or the body is broken:
+                    // nothing more on this connection can be trusted to line up.
+                    close(context: context, afterWrites: true)
+                    return
+                }
+                finished.body.fail(.broken("not read by the application"))
+                draining = finished
+                drained = 0
+                resumeReading(context: context)
+                return
+            }
+            startNext(context: context)
+            if running == nil && queue.isEmpty && receiving == nil { startIdleTimer(context: context) }
+            resumeReading(context: context)
+        }
+    }
+
+    private func refuse(context: ChannelHandlerContext, _ refusal: ErrorResponse, head: RequestHead?) {
+        guard !refusing else { return }
+        refusing = true
+        headGuard.headReceived()
+        queue.append(.refusal(refusal, head))
+        startNext(context: context)
+    }
+
+    /// Called by the head guard (414, 408).
+    func guardRefused(context: ChannelHandlerContext, _ refusal: ErrorResponse) {
+        receiving?.body.fail(.broken("the request head was refused"))
+        refuse(context: context, refusal, head: nil)
+    }
+
+    private func close(context: ChannelHandlerContext, afterWrites: Bool) {
+        guard !closed else { return }
+        refusing = true
+        if afterWrites, let lastWrite {
+            let loop = NIOLoopBound(context, eventLoop: context.eventLoop)
+            lastWrite.whenComplete { _ in loop.value.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Idle timeout
+
+    private func startIdleTimer(context: ChannelHandlerContext) {
+        cancelIdleTimer()
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        idleTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(worker.limits.idleTimeout * 1000))) {
+            let (handler, context) = loop.value
+            if handler.running == nil && handler.queue.isEmpty && handler.receiving == nil {
+                handler.close(context: context, afterWrites: true)
+            }
+        }
+    }
+
+    private func cancelIdleTimer() {
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+}

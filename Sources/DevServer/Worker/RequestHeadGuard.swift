@@ -1,0 +1,94 @@
+import NIOCore
+
+/// Sits before the HTTP decoder and watches the raw bytes of each request head for what the
+/// decoder does not check: a request line over the limit (414: the decoder counts the URL as
+/// a header field and would answer 431) and a head that takes too long to arrive (408; a
+/// client trickling its headers is cut off while everyone else is served).
+///
+/// It measures from the start of a connection, and from the end of each request as the
+/// connection handler reports it. When a request ends in the middle of a read that also holds
+/// the next request's first bytes (pipelining), it cannot see where the next request line
+/// began, so it does not measure that one: the decoder's own 8190-byte field limit still
+/// refuses it, as 431.
+final class RequestHeadGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private enum State {
+        /// Counting the bytes of the request line so far.
+        case requestLine(Int)
+        /// Past the request line, or not measurable.
+        case inMessage
+    }
+
+    private let limits: HTTPLimits
+    private let onRefuse: (ChannelHandlerContext, ErrorResponse) -> Void
+    private var state = State.requestLine(0)
+    private var forwarding = false
+    private var endedDuringForward = false
+    private var headTimer: Scheduled<Void>?
+    private var refused = false
+
+    init(limits: HTTPLimits, onRefuse: @escaping (ChannelHandlerContext, ErrorResponse) -> Void) {
+        self.limits = limits
+        self.onRefuse = onRefuse
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
+        let buffer = unwrapInboundIn(data)
+        if case .requestLine(let seen) = state {
+            startHeadTimer(context: context)
+            let view = buffer.readableBytesView
+            // Leading empty lines before a request line are allowed (RFC 9112 section 2.2).
+            let start = seen == 0 ? (view.firstIndex { $0 != 13 && $0 != 10 } ?? view.endIndex) : view.startIndex
+            if let newline = view[start...].firstIndex(of: 10) {
+                if seen + (newline - start) > limits.maxRequestLine {
+                    return refuse(context, .uriTooLong("the request line is longer than \(limits.maxRequestLine) octets"))
+                }
+                state = .inMessage
+            } else {
+                let total = seen + (view.endIndex - start)
+                if total > limits.maxRequestLine {
+                    return refuse(context, .uriTooLong("the request line is longer than \(limits.maxRequestLine) octets"))
+                }
+                state = .requestLine(total)
+            }
+        }
+        forwarding = true
+        context.fireChannelRead(data)
+        forwarding = false
+        if endedDuringForward {
+            endedDuringForward = false
+            state = .requestLine(0)
+        }
+    }
+
+    /// The connection handler saw a complete head: stop the head timer.
+    func headReceived() {
+        headTimer?.cancel()
+        headTimer = nil
+    }
+
+    /// The connection handler saw the end of a request: the next bytes start a new head.
+    func messageEnded() {
+        if forwarding { endedDuringForward = true } else { state = .requestLine(0) }
+    }
+
+    private func startHeadTimer(context: ChannelHandlerContext) {
+        guard headTimer == nil else { return }
+        let timeout = limits.headerTimeout
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        headTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            let (handler, context) = loopBound.value
+            handler.refuse(context, .timeout("the request head did not arrive within \(timeout) s"))
+        }
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ response: ErrorResponse) {
+        guard !refused else { return }
+        refused = true
+        headTimer?.cancel()
+        onRefuse(context, response)
+    }
+}

@@ -1,0 +1,116 @@
+import CDevServeShim
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A worker process: one plugin generation serving HTTP/1.1 on the socket the supervisor
+/// passes as fd 3, reporting to it on fd 4 (DESIGN.md, "Two processes").
+public enum Worker {
+    /// How the supervisor starts a worker.
+    public struct Configuration: Sendable {
+        public var pluginPath: String
+        public var generation: Int
+        /// Which worker this is among all the supervisor started: request ids begin with it.
+        public var instance = 1
+        /// Application threads (`--threads`).
+        public var threads = 32
+        /// Event loop threads.
+        public var eventLoops = 1
+        public var limits = HTTPLimits()
+        /// SERVER_NAME and SERVER_PORT.
+        public var serverName = "127.0.0.1"
+        public var serverPort = 8000
+        /// Where private copies of the plugin go; by default a new temporary directory.
+        public var copyDirectory: String?
+        /// The supervisor's pid: the worker exits if it is no longer its parent.
+        public var parentPID: Int32 = 0
+
+        public init(pluginPath: String, generation: Int) {
+            self.pluginPath = pluginPath
+            self.generation = generation
+        }
+    }
+
+    /// The listening socket and event stream descriptors (DESIGN.md).
+    public static let listenDescriptor: Int32 = 3
+    public static let eventDescriptor: Int32 = 4
+
+    /// Runs the worker until SIGTERM (graceful) or its parent dies. Never returns.
+    public static func run(_ configuration: Configuration) -> Never {
+        // Die with the supervisor, even if it is killed with SIGKILL.
+        _ = devserve_shim_set_parent_death_signal(SIGKILL)
+        if configuration.parentPID != 0 && getppid() != configuration.parentPID { exit(1) }
+        signal(SIGPIPE, SIG_IGN)
+        // Block the stop signals in every thread; one thread waits for them with sigwait.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+
+        let events = EventWriter(descriptor: eventDescriptor)
+        events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
+        let plugin: LoadedPlugin
+        do {
+            let loader = try PluginLoader(copyDirectory: configuration.copyDirectory)
+            plugin = try loader.load(configuration.pluginPath)
+        } catch {
+            events.send(.loadFailed(reason: String(describing: error)))
+            exit(3)
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
+        let pool = NIOThreadPool(numberOfThreads: configuration.threads)
+        pool.start()
+        var gateway = GatewayExchange.Configuration()
+        gateway.environ = EnvironBuilder()
+        let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance)
+        let limits = configuration.limits
+        let serverName = configuration.serverName
+        let serverPort = configuration.serverPort
+
+        let bootstrap = ServerBootstrap(group: group)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let remote = channel.remoteAddress
+                    let connection = ConnectionInfo(
+                        remoteAddress: remote?.ipAddress ?? "unknown", remotePort: remote?.port ?? 0,
+                        serverName: serverName, serverPort: serverPort)
+                    var handlerBox: HTTPConnectionHandler?
+                    let headGuard = RequestHeadGuard(limits: limits) { context, refusal in
+                        handlerBox?.guardRefused(context: context, refusal)
+                    }
+                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
+                    decoderLimits.maxHeaderFieldSize = limits.maxHeaderField
+                    decoderLimits.maxHeaderListSize = limits.maxHeaderBlock
+                    decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
+                    let handler = HTTPConnectionHandler(worker: worker, connection: connection, headGuard: headGuard)
+                    handlerBox = handler
+                    try channel.pipeline.syncOperations.addHandler(headGuard)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let server: Channel
+        do {
+            server = try bootstrap.withBoundSocket(listenDescriptor).wait()
+        } catch {
+            events.send(.loadFailed(reason: "cannot serve on the supervisor's socket: \(error)"))
+            exit(4)
+        }
+        events.send(.ready(plugin: plugin.name, abi: plugin.abi.description, swift: SwiftVersion.format(plugin.swiftVersion)))
+
+        // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        try? server.close().wait()
+        _ = worker.drain(grace: configuration.limits.shutdownGrace)
+        plugin.shutdown()
+        exit(0)
+    }
+}

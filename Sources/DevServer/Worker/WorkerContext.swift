@@ -1,0 +1,92 @@
+import NIOCore
+import NIOPosix
+
+/// What every connection of a worker shares: the plugin, the application thread pool, the
+/// event stream, the limits, and the count of requests in flight (for a graceful stop).
+final class WorkerContext: @unchecked Sendable {
+    let plugin: LoadedPlugin
+    let pool: NIOThreadPool
+    let events: EventWriter
+    let limits: HTTPLimits
+    let gateway: GatewayExchange.Configuration
+    let generation: Int
+    let instance: Int
+    let connections = ConnectionCounter()
+    private let lock = Condition()
+    private var counter = 0
+    private var inFlight = 0
+    private var stopping = false
+
+    init(plugin: LoadedPlugin, pool: NIOThreadPool, events: EventWriter, limits: HTTPLimits, gateway: GatewayExchange.Configuration, generation: Int, instance: Int) {
+        self.plugin = plugin
+        self.pool = pool
+        self.events = events
+        self.limits = limits
+        self.gateway = gateway
+        self.generation = generation
+        self.instance = instance
+    }
+
+    /// "instance.sequence", unique across the workers of one devserve.
+    func nextRequestID() -> String {
+        lock.withLock {
+            counter += 1
+            return "\(instance).\(counter)"
+        }
+    }
+
+    var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Runs a request's application on the pool; requests beyond the pool's threads wait in
+    /// order.
+    func serve(_ pending: HTTPConnectionHandler.Pending, connection: ConnectionInfo, transport: ChannelTransport) {
+        lock.withLock { inFlight += 1 }
+        let summary = RequestSummary(
+            id: pending.id, generation: generation, client: "\(connection.remoteAddress):\(connection.remotePort)",
+            method: pending.head.method, target: pending.head.target, version: pending.head.version.description,
+            status: 0, bytes: 0, durationMicroseconds: 0, outcome: "")
+        pool.submit { [self] _ in
+            let reporter = RequestReporter(events: events, summary: summary)
+            GatewayExchange.serve(
+                .init(head: pending.head, connection: connection, body: pending.body, id: pending.id),
+                plugin: plugin, transport: transport, observer: reporter, configuration: gateway)
+            lock.withLock { inFlight -= 1 }
+            lock.broadcast()
+        }
+    }
+
+    /// Reports a request refused before any application ran (the access log shows it too).
+    func reportRefusal(_ refusal: ErrorResponse, head: RequestHead?, connection: ConnectionInfo) {
+        events.send(.requestFinished(RequestSummary(
+            id: nextRequestID(), generation: generation, client: "\(connection.remoteAddress):\(connection.remotePort)",
+            method: head?.method ?? "-", target: head?.target ?? "-", version: head?.version.description ?? "-",
+            status: refusal.code, bytes: 0, durationMicroseconds: 0, outcome: "bad-request: \(refusal.detail)")))
+    }
+
+    /// Stops taking new work and waits (at most `grace` seconds) for requests in flight.
+    /// - Returns: how many were still running when the grace ran out.
+    func drain(grace: Double) -> Int {
+        lock.withLock { stopping = true }
+        let deadline = MonotonicClock.now() + Int(grace * 1_000_000)
+        while true {
+            let left = lock.withLock { inFlight }
+            if left == 0 || MonotonicClock.now() >= deadline { return left }
+            usleepMilliseconds(10)
+        }
+    }
+}
+
+/// Counts open connections (for the worker's stop and for tests).
+final class ConnectionCounter: @unchecked Sendable {
+    private let lock = Lock()
+    private var open = 0
+    func opened() { lock.withLock { open += 1 } }
+    func closed() { lock.withLock { open -= 1 } }
+    var count: Int { lock.withLock { open } }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usleepMilliseconds(_ milliseconds: Int) { usleep(useconds_t(milliseconds * 1000)) }
