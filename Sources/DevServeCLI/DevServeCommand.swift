@@ -2,17 +2,38 @@ import ArgumentParser
 import DevServer
 
 /// `devserve`: the root command. `devserve PLUGIN.so` runs ``Serve``.
-@main
 struct DevServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devserve",
         abstract: "A development server and live request inspector for WSGI-model web applications compiled as native plugins.",
-        discussion: """
-            Serves PLUGIN.so (a shared library exporting devserve_plugin_entry, built with the \
-            DevServeSDK or against devserve.h) on 127.0.0.1. The application runs in a worker \
-            process: if it crashes, devserve reports why and starts a new worker at once.
-            """,
         version: DevServeVersion.current,
         subcommands: [Serve.self, WorkerCommand.self],
         defaultSubcommand: Serve.self)
+}
+
+/// The entry point. `devserve --help` shows the help of `devserve PLUGIN.so`, what nearly
+/// every user wants, instead of a list of subcommands.
+@main
+enum Main {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
+            let help = DevServeCommand.helpMessage(for: Serve.self, columns: nil)
+            print(help.replacingOccurrences(of: "devserve serve", with: "devserve"))
+            return
+        }
+        DevServeCommand.main()
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        var result = ""
+        var rest = self[...]
+        while let range = rest.firstRange(of: target) {
+            result += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
 }

@@ -8,7 +8,15 @@ import Glibc
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a plugin (the default: `devserve app.so` is `devserve serve app.so`).")
+        abstract: "Serve a web application plugin on 127.0.0.1, with an access log or the live inspector.",
+        discussion: """
+            PLUGIN.so is a shared library exporting devserve_plugin_entry, built with the \
+            DevServeSDK (Swift) or against devserve.h (C). The application runs in a worker \
+            process: if it crashes, devserve reports why (with the Swift backtrace) and starts a \
+            new worker at once; the listening socket never closes.
+
+            \(limitsHelp)
+            """)
 
     @Argument(help: "The plugin: a shared library exporting devserve_plugin_entry.", completion: .file(extensions: ["so"]))
     var plugin: String
@@ -76,8 +84,4 @@ struct Serve: ParsableCommand {
         let code = supervisor.run()
         if code != 0 { throw ExitCode(code) }
     }
-}
-
-extension Serve {
-    static var helpDiscussion: String { limitsHelp }
 }

@@ -223,9 +223,17 @@ public final class GatewayExchange {
         let (type, message) = raised ?? ("UnknownError", "the application failed without saying why")
         raised = (type, message)
         observer?.gateway(.applicationError(type: type, message: message))
-        let where_ = machine.hasSentHead ? "after the headers were sent; the response was aborted" : "before the response started; answered 500"
-        observer?.gateway(.errors("Error in application \(plugin.name) \(where_):\n\(type): \(message)\n"))
-        perform(machine.fail(message: "\(type): \(message)"))
+        // A request body the client broke (too large, malformed) is the client's fault: it
+        // decides the status, not the application that tripped over it.
+        let bodyError = input.failure as? RequestBodyError
+        let status: (code: Int, reason: String) = bodyError?.status ?? (500, "Internal Server Error")
+        let outcome = machine.hasSentHead ? "after the headers were sent; the response was aborted" : "before the response started; answered \(status.code)"
+        observer?.gateway(.errors("Error in application \(plugin.name) \(outcome):\n\(type): \(message)\n"))
+        if let bodyError {
+            perform(machine.fail(message: String(describing: bodyError), status: status))
+        } else {
+            perform(machine.fail(message: "\(type): \(message)"))
+        }
     }
 
     private func answerNotMounted(prefix: String) -> RequestOutcome {

@@ -9,6 +9,13 @@ public protocol RequestBodySource: AnyObject {
     func nextBytes(maximum: Int) throws -> [UInt8]
 }
 
+/// A body source's error that says how the server should answer when the application fails
+/// because of it before the response started: the client's fault, not the application's.
+public protocol RequestBodyError: Error {
+    /// e.g. (413, "Content Too Large") or (400, "Bad Request").
+    var status: (code: Int, reason: String) { get }
+}
+
 /// A body held in memory: for tests, for replay, and for requests without a body.
 public final class BufferedBodySource: RequestBodySource {
     private let bytes: [UInt8]

@@ -13,6 +13,8 @@ final class RequestInputStream {
     private var atEnd = false
     /// Runs once, before the source is first read (100-continue).
     var beforeFirstRead: (() -> Void)?
+    /// The error the body source threw, if reading failed.
+    private(set) var failure: Error?
     /// Bytes handed to the application so far.
     private(set) var consumed = 0
 
@@ -86,7 +88,13 @@ final class RequestInputStream {
         }
         while !atEnd && buffer.count - bufferStart < atLeast {
             let want = min(max(limit, 16 * 1024), remaining ?? Int.max)
-            let bytes = try source.nextBytes(maximum: want)
+            let bytes: [UInt8]
+            do {
+                bytes = try source.nextBytes(maximum: want)
+            } catch {
+                failure = error
+                throw error
+            }
             if bytes.isEmpty {
                 atEnd = true
                 break

@@ -221,17 +221,22 @@ struct ResponseStateMachine {
 
     /// The application raised (or broke the contract so that no valid response can follow).
     /// Before anything was sent: a 500. After: the response is aborted.
-    mutating func fail(message: String) -> Output {
+    /// - Parameter status: the status to answer with; a request body the client broke is its
+    ///   fault (400, 413), not the application's (500).
+    mutating func fail(message: String, status: (code: Int, reason: String) = (500, "Internal Server Error")) -> Output {
         switch state {
         case .awaitingStartResponse, .staged:
-            let body = Array("Internal Server Error\n\nThe application failed: \(message)\n(devserve development server)\n".utf8)
+            let text = status.code == 500 ? "The application failed: \(message)" : "The request body could not be read: \(message)"
+            let body = Array("\(status.reason)\n\n\(text)\n(devserve development server)\n".utf8)
             let head = ResponseHead(
-                code: 500, status: Array("500 Internal Server Error".utf8),
+                code: status.code, status: Array("\(status.code) \(status.reason)".utf8),
                 headers: [("Content-Type", Array("text/plain; charset=utf-8".utf8))], contentLength: nil)
             let framing = Framing.contentLength(body.count)
-            let headBytes = serialize(head, framing: framing)
+            let headBytes = serialize(head, framing: framing, closing: status.code != 500)
             state = .finished
-            return Output(bytes: headBytes + (request.isHead ? [] : body), sentHead: headBytes).ending(keepAliveEnding)
+            // After a broken request body the connection cannot be trusted to line up.
+            let ending = status.code == 500 ? keepAliveEnding : .close
+            return Output(bytes: headBytes + (request.isHead ? [] : body), sentHead: headBytes).ending(ending)
         case .sending:
             state = .aborted
             return Output(ending: .abort)
@@ -261,7 +266,7 @@ struct ResponseStateMachine {
     /// The status line and headers, with the server's own: Date and Server when the
     /// application did not set them, the framing header, and Connection when it is not the
     /// version's default.
-    private func serialize(_ head: ResponseHead, framing: Framing) -> [UInt8] {
+    private func serialize(_ head: ResponseHead, framing: Framing, closing: Bool = false) -> [UInt8] {
         var bytes = Array("HTTP/1.1 ".utf8) + head.status + [13, 10]
         bytes.reserveCapacity(256)
         func add(_ name: String, _ value: [UInt8]) {
@@ -278,7 +283,7 @@ struct ResponseStateMachine {
         default:
             break
         }
-        let keepAlive = request.wantsKeepAlive && framing != .closeDelimited
+        let keepAlive = request.wantsKeepAlive && framing != .closeDelimited && !closing
         if !keepAlive && request.version != .http1_0 {
             add("Connection", Array("close".utf8))
         } else if keepAlive && request.version == .http1_0 {

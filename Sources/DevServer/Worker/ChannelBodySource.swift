@@ -7,11 +7,25 @@ import NIOCore
 /// the socket until the application has consumed them, so a large upload streams into
 /// wsgi.input without being held whole in memory.
 final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
-    enum Failure: Error, Equatable {
+    enum Failure: RequestBodyError, Equatable, CustomStringConvertible {
         /// The body went past --max-request-body.
         case tooLarge(limit: Int)
         /// The client went away or sent a malformed body.
         case broken(String)
+
+        var status: (code: Int, reason: String) {
+            switch self {
+            case .tooLarge: return (413, "Content Too Large")
+            case .broken: return (400, "Bad Request")
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .tooLarge(let limit): return "the request body is larger than \(limit) bytes"
+            case .broken(let why): return why
+            }
+        }
     }
 
     static let highWater = 1 << 20

@@ -126,9 +126,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         let refusal: ErrorResponse
         if let parserError = error as? HTTPParserError {
-            refusal = parserError == .headerOverflow
-                ? .headersTooLarge("the request head is over the limits: \(worker.limits.maxHeaderCount) fields, \(worker.limits.maxHeaderField) bytes each, \(worker.limits.maxHeaderBlock) bytes in all")
-                : .badRequest("malformed request: \(parserError)")
+            switch parserError {
+            case .headerOverflow:
+                refusal = .headersTooLarge("the request head is over the limits: \(worker.limits.maxHeaderCount) fields, \(worker.limits.maxHeaderField) bytes each, \(worker.limits.maxHeaderBlock) bytes in all")
+            case .invalidVersion:
+                refusal = .versionNotSupported("devserve speaks HTTP/1.0 and HTTP/1.1")
+            default:
+                refusal = .badRequest("malformed request: \(parserError)")
+            }
         } else {
             // An I/O error: the client is gone.
             close(context: context, afterWrites: false)

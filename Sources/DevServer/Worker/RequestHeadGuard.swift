@@ -43,7 +43,9 @@ final class RequestHeadGuard: ChannelInboundHandler {
             // Leading empty lines before a request line are allowed (RFC 9112 section 2.2).
             let start = seen == 0 ? (view.firstIndex { $0 != 13 && $0 != 10 } ?? view.endIndex) : view.startIndex
             if let newline = view[start...].firstIndex(of: 10) {
-                if seen + (newline - start) > limits.maxRequestLine {
+                // The line ends before its CR LF (or a lone LF, which the decoder refuses).
+                let end = newline > start && view[newline - 1] == 13 ? newline - 1 : newline
+                if seen + (end - start) > limits.maxRequestLine {
                     return refuse(context, .uriTooLong("the request line is longer than \(limits.maxRequestLine) octets"))
                 }
                 state = .inMessage

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+
+/// Issue 3, sections 1, 2 and 5: the command, the supervisor and its output.
+final class SupervisorTests: XCTestCase {
+    func testATrapIsReportedAndTheNextRequestSucceeds() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        let trapping = try RawClient(port: server.port)
+        try trapping.send("GET /trap HTTP/1.1\r\nHost: t\r\n\r\n")
+        let (bytes, closed) = trapping.readUntilClose(timeout: 10)
+        XCTAssertTrue(closed)
+        XCTAssertEqual(bytes, [], "the request in flight dies with its worker")
+        let client = try RawClient(port: server.port)
+        try client.send("GET /log HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse(timeout: 10).bodyText, "logged\n")
+        XCTAssertTrue(server.waitForLog("crashed with SIGILL"), server.log)
+        XCTAssertTrue(server.log.contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"), "the first line of the backtrace is in the crash line")
+        XCTAssertTrue(server.log.contains("GET /trap was in flight when the worker died: crashed"))
+    }
+
+    func testKillingTheWorkerWithAnySignalNeverStopsTheServer() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        for (round, signal) in [SIGKILL, SIGSEGV, SIGTERM, SIGABRT].enumerated() {
+            let busy = try RawClient(port: server.port)
+            try busy.send("GET /slow?ms=2000 HTTP/1.1\r\nHost: t\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.2)
+            let pid = try XCTUnwrap(server.workerPIDs.last)
+            kill(pid, signal)
+            XCTAssertTrue(server.waitForLog("ready", timeout: 10))
+            let deadline = Date().addingTimeInterval(10)
+            while server.workerPIDs.count < round + 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            let client = try RawClient(port: server.port)
+            try client.send("GET /log HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(client.readResponse(timeout: 10).status, 200, "after signal \(signal)")
+        }
+        XCTAssertEqual(server.stop(), 0)
+    }
+
+    func testSIGTERMLetsARequestInFlightFinishAndLeavesNoProcess() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        let worker = try XCTUnwrap(server.workerPIDs.last)
+        let client = try RawClient(port: server.port)
+        try client.send("GET /slow?ms=700 HTTP/1.1\r\nHost: t\r\n\r\n")
+        Thread.sleep(forTimeInterval: 0.2)
+        kill(server.process.processIdentifier, SIGTERM)
+        XCTAssertEqual(client.readResponse(timeout: 10).bodyText, "slept 700 ms\n", "the request in flight finished")
+        server.process.waitUntilExit()
+        XCTAssertEqual(server.process.terminationStatus, 0)
+        XCTAssertEqual(kill(worker, 0), -1, "the worker is gone")
+        XCTAssertTrue(server.log.contains("devserve: stopped"))
+    }
+
+    func testTheWorkerDiesWithItsSupervisorEvenOnSIGKILL() throws {
+        let server = try DevServeProcess(plugin: "hello")
+        let worker = try XCTUnwrap(server.workerPIDs.last)
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        while kill(worker, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertEqual(kill(worker, 0), -1, "no stray worker")
+    }
+
+    func testTheAccessLogHasClientMethodTargetStatusBytesDurationAndGeneration() throws {
+        let server = try DevServeProcess(plugin: "hello")
+        let client = try RawClient(port: server.port)
+        try client.send("GET /path?q=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        _ = client.readResponse()
+        XCTAssertTrue(server.waitForLog("\"GET /path?q=1 HTTP/1.1\" 200 13 B"), server.log)
+        let line = server.log.split(separator: "\n").first { $0.contains("/path?q=1") }!
+        XCTAssertTrue(line.hasPrefix("127.0.0.1:"), String(line))
+        XCTAssertTrue(line.contains(" gen 1 "), String(line))
+        XCTAssertFalse(server.log.contains("\u{1B}["), "no colour when stdout is not a terminal")
+    }
+
+    func testWsgiErrorsAndViolationsAreLoggedWithTheRequestID() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        let client = try RawClient(port: server.port)
+        try client.send("GET /log HTTP/1.1\r\nHost: t\r\n\r\nGET /hop HTTP/1.1\r\nHost: t\r\n\r\n")
+        _ = client.read(until: { $0.text.contains("set Connection") })
+        XCTAssertTrue(server.waitForLog("warning: [1.2] gateway violation hop-by-hop-header"), server.log)
+        XCTAssertTrue(server.log.contains("[1.1] a line for wsgi.errors"), server.log)
+    }
+
+    func testAPortInUseIsAOneLineError() throws {
+        let server = try DevServeProcess(plugin: "hello")
+        let (status, output) = try runDevServe([Plugins.path("hello"), "--port", String(server.port), "--no-tui"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(output.contains("port \(server.port) on 127.0.0.1 is already in use"), output)
+    }
+
+    func testAMissingFileIsAOneLineError() throws {
+        let (status, output) = try runDevServe(["/nonexistent/app.so", "--port", "0"])
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(output.contains("/nonexistent/app.so: no such file"), output)
+    }
+
+    func testAFileThatIsNotAPluginIsAClearError() throws {
+        let (status, output) = try runDevServe([Plugins.path("fixture-no-entry"), "--port", "0", "--no-tui"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(output.contains("not a devserve plugin: it exports no devserve_plugin_entry"), output)
+        let (wrongStatus, wrongOutput) = try runDevServe([Plugins.path("fixture-wrong-major"), "--port", "0", "--no-tui"])
+        XCTAssertEqual(wrongStatus, 1)
+        XCTAssertTrue(wrongOutput.contains("ABI 99.0"), wrongOutput)
+    }
+
+    func testPortZeroPrintsTheRealPortAndTheBannerWarnsAboutProduction() throws {
+        let server = try DevServeProcess(plugin: "hello")
+        XCTAssertNotEqual(server.port, 0)
+        XCTAssertTrue(server.log.contains("development server: do not use in production"))
+        XCTAssertTrue(server.log.contains("ready: plugin hello (ABI 1.0, Swift "))
+    }
+
+    func testHelpDocumentsTheCommandAndVersionPrintsIt() throws {
+        let (status, help) = try runDevServe(["--help"])
+        XCTAssertEqual(status, 0)
+        for option in ["--host", "--port", "--threads", "--no-tui", "--max-request-body", "--header-timeout", "--idle-timeout"] {
+            XCTAssertTrue(help.contains(option), "--help lacks \(option):\n\(help)")
+        }
+        XCTAssertTrue(help.contains("USAGE: devserve <plugin>"), help)
+        XCTAssertTrue(help.contains("8000 octets"), "the limits are documented")
+        XCTAssertFalse(help.contains("Serve one plugin generation"), "the worker subcommand is hidden")
+        let (_, version) = try runDevServe(["--version"])
+        XCTAssertTrue(version.contains("0.1.0"), version)
+    }
+}
