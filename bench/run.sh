@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# devserve's benchmarks, measured on this machine in one run.
+#
+#   bench/run.sh            full run (release build, several rounds)
+#   bench/run.sh --quick    a short run that only shows nothing has rotted (CI)
+#
+# The server is pinned to CPU 0 and the load generator to CPU 1; only 127.0.0.1 is loaded;
+# every run is bounded in time. Figures are printed; nothing is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+if ! command -v wrk >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+if [ "$quick" = 1 ]; then
+  config=debug; scratch=.build; duration=2s; rounds=3
+else
+  config=release; scratch=.build-release; duration=10s; rounds=10
+fi
+echo "== building ($config)"
+swift build -c "$config" --scratch-path "$scratch" >/dev/null
+BIN="$scratch/$config"
+work=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+
+# serve PLUGIN [ARGS...]: starts devserve pinned to CPU 0; sets PORT.
+serve() {
+  local plugin=$1; shift
+  pin 0 "$BIN/devserve" "$BIN/lib$plugin.so" --port 0 --no-tui "$@" >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do grep -aq "ready: plugin" "$work/server.log" && break; sleep 0.05; done
+  PORT=$(grep -ao 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | cut -d: -f3)
+}
+unserve() { kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=; }
+
+# load CONNECTIONS: wrk on CPU 1 against PORT; prints requests/s.
+load() {
+  pin 1 wrk -t1 -c"$1" -d"$duration" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}'
+}
+
+echo "== worker trap -> next request served ($rounds rounds)"
+serve errors
+python3 bench/trap_recovery.py "$PORT" "$rounds"
+unserve
+
+echo "== hello world, keep-alive (wrk, $duration per run)"
+serve hello
+load 64 >/dev/null  # warm-up
+for connections in 1 64; do
+  echo "devserve hello, $connections connection(s): $(load "$connections") req/s"
+done
+unserve
