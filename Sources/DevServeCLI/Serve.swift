@@ -45,6 +45,21 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds requests in flight get to finish when devserve stops.")
     var shutdownGrace = HTTPLimits().shutdownGrace
 
+    @Option(help: "Captured requests kept; the oldest go first.")
+    var capacity = Recorder.Configuration().capacity
+
+    @Option(help: "Memory for captured requests (e.g. 256M, 1G); the oldest go first.")
+    var maxMemory = ByteSize(Recorder.Configuration().maxMemory)
+
+    @Option(help: "Bytes kept of each request and response body (e.g. 1M); the rest is counted, not kept.")
+    var maxBody = ByteSize(Recorder.Configuration().maxBody)
+
+    @Flag(help: "Do not record requests (the access log stays).")
+    var noCapture = false
+
+    @Option(help: "Seconds after which a running request is marked timed out (default: never).")
+    var requestTimeout: Double?
+
     @Option(help: ArgumentHelp("Event loop threads.", visibility: .hidden))
     var eventLoops = 1
 
@@ -60,6 +75,7 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
         guard access(plugin, R_OK) == 0 else { throw ValidationError("\(plugin): no such file (build it first, e.g. `swift build`)") }
     }
 
@@ -73,6 +89,11 @@ struct Serve: ParsableCommand {
         configuration.limits.headerTimeout = headerTimeout
         configuration.limits.idleTimeout = idleTimeout
         configuration.limits.shutdownGrace = shutdownGrace
+        configuration.capture = !noCapture
+        configuration.recorder.capacity = capacity
+        configuration.recorder.maxMemory = maxMemory.bytes
+        configuration.recorder.maxBody = maxBody.bytes
+        configuration.requestTimeout = requestTimeout
         let log = ConsoleLog()
         let supervisor: Supervisor
         do {

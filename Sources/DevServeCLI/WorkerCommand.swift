@@ -20,6 +20,8 @@ struct WorkerCommand: ParsableCommand {
     @Option var headerTimeout = HTTPLimits().headerTimeout
     @Option var idleTimeout = HTTPLimits().idleTimeout
     @Option var shutdownGrace = HTTPLimits().shutdownGrace
+    @Option var maxBody = 1 << 20
+    @Flag var noCapture = false
 
     func run() throws {
         var configuration = Worker.Configuration(pluginPath: plugin, generation: generation)
@@ -34,6 +36,8 @@ struct WorkerCommand: ParsableCommand {
         configuration.limits.headerTimeout = headerTimeout
         configuration.limits.idleTimeout = idleTimeout
         configuration.limits.shutdownGrace = shutdownGrace
+        configuration.maxBody = maxBody
+        configuration.capture = !noCapture
         Worker.run(configuration)
     }
 }

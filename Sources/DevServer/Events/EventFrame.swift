@@ -1,8 +1,10 @@
 /// The wire format of ``WorkerEvent``: `[u32 length][u8 kind][fields]`, little-endian;
-/// strings are `[u32 length][UTF-8]`, integers `i64`. `length` counts kind and fields.
+/// strings and byte strings are `[u32 length][bytes]`, integers `i64`, lists `[u32 count]`
+/// then their elements. `length` counts kind and fields.
 public enum EventFrame {
     private enum Kind: UInt8 {
-        case hello = 1, ready, loadFailed, requestStarted, requestFinished, errors, violation, applicationError
+        case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
+             applicationError, requestFinished
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -19,14 +21,24 @@ public enum EventFrame {
         case .loadFailed(let reason):
             kind = .loadFailed
             body.string(reason)
-        case .requestStarted(let id, let method, let target, let client):
+        case .requestStarted(let start):
             kind = .requestStarted
-            body.string(id); body.string(method); body.string(target); body.string(client)
-        case .requestFinished(let summary):
-            kind = .requestFinished
-            body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
-            body.string(summary.target); body.string(summary.version); body.int(summary.status); body.int(summary.bytes)
-            body.int(summary.durationMicroseconds); body.string(summary.outcome)
+            body.string(start.id); body.int(start.generation); body.string(start.client); body.int(start.time)
+            body.string(start.method); body.string(start.target); body.string(start.version); body.headers(start.headers)
+            body.int(start.environ.count)
+            for entry in start.environ { body.bytes(entry.key); body.bytes(entry.value) }
+        case .requestBody(let id, let bytes):
+            kind = .requestBody
+            body.string(id); body.bytes(bytes)
+        case .responseStarted(let id, let status, let headers, let replaced):
+            kind = .responseStarted
+            body.string(id); body.string(status); body.headers(headers); body.int(replaced ? 1 : 0)
+        case .headSent(let id, let head):
+            kind = .headSent
+            body.string(id); body.bytes(head)
+        case .chunk(let id, let offset, let size, let bytes):
+            kind = .chunk
+            body.string(id); body.int(offset); body.int(size); body.bytes(bytes)
         case .errors(let id, let text):
             kind = .errors
             body.string(id); body.string(text)
@@ -36,6 +48,13 @@ public enum EventFrame {
         case .applicationError(let id, let type, let message):
             kind = .applicationError
             body.string(id); body.string(type); body.string(message)
+        case .requestFinished(let summary):
+            kind = .requestFinished
+            body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
+            body.string(summary.target); body.string(summary.version); body.int(summary.status); body.int(summary.bytes)
+            body.int(summary.durationMicroseconds); body.string(summary.outcome)
+            body.int(summary.timings.startResponse); body.int(summary.timings.firstByte)
+            body.int(summary.timings.lastByte); body.int(summary.timings.close); body.int(summary.requestBodySize)
         }
         let length = UInt32(body.bytes.count + 1)
         bytes += withUnsafeBytes(of: length.littleEndian, Array.init)
@@ -49,16 +68,16 @@ public enum EventFrame {
     public static func decode(_ buffer: inout [UInt8]) throws -> [WorkerEvent] {
         var events: [WorkerEvent] = []
         var offset = 0
+        defer { buffer.removeFirst(offset) }
         while buffer.count - offset >= 5 {
             let length = Int(buffer[offset..<offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-            guard length >= 1, length <= 64 << 20 else { throw EventFrameError(detail: "frame length \(length)") }
+            guard length >= 1, length <= 256 << 20 else { throw EventFrameError(detail: "frame length \(length)") }
             guard buffer.count - offset - 4 >= length else { break }
-            var reader = FieldReader(bytes: buffer[(offset + 5)..<(offset + 4 + length)])
             guard let kind = Kind(rawValue: buffer[offset + 4]) else { throw EventFrameError(detail: "unknown kind \(buffer[offset + 4])") }
+            var reader = FieldReader(rest: buffer[(offset + 5)..<(offset + 4 + length)])
             events.append(try decode(kind, &reader))
             offset += 4 + length
         }
-        buffer.removeFirst(offset)
         return events
     }
 
@@ -67,41 +86,69 @@ public enum EventFrame {
         case .hello: return .hello(version: try r.int(), pid: try r.int(), generation: try r.int())
         case .ready: return .ready(plugin: try r.string(), abi: try r.string(), swift: try r.string())
         case .loadFailed: return .loadFailed(reason: try r.string())
-        case .requestStarted: return .requestStarted(id: try r.string(), method: try r.string(), target: try r.string(), client: try r.string())
-        case .requestFinished:
-            return .requestFinished(RequestSummary(
-                id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),
-                version: try r.string(), status: try r.int(), bytes: try r.int(), durationMicroseconds: try r.int(), outcome: try r.string()))
+        case .requestStarted:
+            var start = RequestStart(
+                id: try r.string(), generation: try r.int(), client: try r.string(), time: try r.int(), method: try r.string(),
+                target: try r.string(), version: try r.string(), headers: try r.headers(), environ: [])
+            let count = try r.int()
+            guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "environ count \(count)") }
+            for _ in 0..<count { start.environ.append(EnvironEntry(key: try r.bytes(), value: try r.bytes())) }
+            return .requestStarted(start)
+        case .requestBody: return .requestBody(id: try r.string(), bytes: try r.bytes())
+        case .responseStarted:
+            return .responseStarted(id: try r.string(), status: try r.string(), headers: try r.headers(), replaced: try r.int() != 0)
+        case .headSent: return .headSent(id: try r.string(), head: try r.bytes())
+        case .chunk: return .chunk(id: try r.string(), offset: try r.int(), size: try r.int(), bytes: try r.bytes())
         case .errors: return .errors(id: try r.string(), text: try r.string())
         case .violation: return .violation(id: try r.string(), kind: try r.string(), message: try r.string())
         case .applicationError: return .applicationError(id: try r.string(), type: try r.string(), message: try r.string())
+        case .requestFinished:
+            var summary = RequestSummary(
+                id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),
+                version: try r.string(), status: try r.int(), bytes: try r.int(), durationMicroseconds: try r.int(), outcome: try r.string())
+            summary.timings.startResponse = try r.int()
+            summary.timings.firstByte = try r.int()
+            summary.timings.lastByte = try r.int()
+            summary.timings.close = try r.int()
+            summary.requestBodySize = try r.int()
+            return .requestFinished(summary)
         }
     }
 
     private struct FieldWriter {
         var bytes: [UInt8] = []
         mutating func int(_ value: Int) { bytes += withUnsafeBytes(of: Int64(value).littleEndian, Array.init) }
-        mutating func string(_ value: String) {
-            let utf8 = Array(value.utf8)
-            bytes += withUnsafeBytes(of: UInt32(utf8.count).littleEndian, Array.init)
-            bytes += utf8
+        mutating func bytes(_ value: [UInt8]) {
+            bytes += withUnsafeBytes(of: UInt32(value.count).littleEndian, Array.init)
+            bytes += value
+        }
+        mutating func string(_ value: String) { bytes(Array(value.utf8)) }
+        mutating func headers(_ value: [HeaderField]) {
+            int(value.count)
+            for header in value { string(header.name); string(header.value) }
         }
     }
 
     private struct FieldReader {
-        var bytes: ArraySlice<UInt8>
+        var rest: ArraySlice<UInt8>
         mutating func int() throws -> Int {
-            guard bytes.count >= 8 else { throw EventFrameError(detail: "short integer") }
-            defer { bytes = bytes.dropFirst(8) }
-            return Int(Int64(littleEndian: bytes.prefix(8).reversed().reduce(Int64(0)) { $0 << 8 | Int64($1) }))
+            guard rest.count >= 8 else { throw EventFrameError(detail: "short integer") }
+            defer { rest = rest.dropFirst(8) }
+            return Int(Int64(bitPattern: rest.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
         }
-        mutating func string() throws -> String {
-            guard bytes.count >= 4 else { throw EventFrameError(detail: "short string length") }
-            let length = Int(bytes.prefix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-            bytes = bytes.dropFirst(4)
-            guard bytes.count >= length else { throw EventFrameError(detail: "short string") }
-            defer { bytes = bytes.dropFirst(length) }
-            return String(decoding: bytes.prefix(length), as: UTF8.self)
+        mutating func bytes() throws -> [UInt8] {
+            guard rest.count >= 4 else { throw EventFrameError(detail: "short length") }
+            let length = Int(rest.prefix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            rest = rest.dropFirst(4)
+            guard rest.count >= length else { throw EventFrameError(detail: "short field") }
+            defer { rest = rest.dropFirst(length) }
+            return Array(rest.prefix(length))
+        }
+        mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
+        mutating func headers() throws -> [HeaderField] {
+            let count = try int()
+            guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "header count \(count)") }
+            return try (0..<count).map { _ in HeaderField(try string(), try string()) }
         }
     }
 }

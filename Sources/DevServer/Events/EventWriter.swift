@@ -2,33 +2,64 @@
 import Glibc
 #endif
 
-/// Writes worker events to the supervisor's pipe, from any thread.
+/// Writes worker events to the supervisor's pipe, from any thread, batched.
 ///
-/// Frames are written whole under a lock so concurrent requests never interleave them. If the
-/// supervisor is gone the worker has no reason to live: writes fail with EPIPE and the
-/// worker's parent-death signal ends it anyway.
+/// `send` only appends the encoded frame to a buffer; one writer thread drains it with as few
+/// write(2) calls as the load allows: one per event when idle (so a streamed chunk shows up in
+/// the recorder at once), many events per write under load (so capture costs little per
+/// request). If the supervisor falls far behind, senders wait rather than buffer without
+/// bound. If the supervisor is gone the worker has no reason to live: its parent-death signal
+/// ends it.
 public final class EventWriter: @unchecked Sendable {
+    private static let maxBuffered = 64 << 20
     private let descriptor: Int32
-    private let lock = Lock()
+    private let condition = Condition()
+    private var buffer: [UInt8] = []
+    private var writing = false
     private var broken = false
 
-    public init(descriptor: Int32) { self.descriptor = descriptor }
+    public init(descriptor: Int32) {
+        self.descriptor = descriptor
+        DetachedThread.start { [self] in drainForever() }
+    }
 
     public func send(_ event: WorkerEvent) {
-        var bytes: [UInt8] = []
-        EventFrame.encode(event, into: &bytes)
-        lock.withLock {
+        var frame: [UInt8] = []
+        EventFrame.encode(event, into: &frame)
+        condition.withLock {
+            condition.wait { buffer.count < Self.maxBuffered || broken }
             guard !broken else { return }
+            buffer += frame
+        }
+        condition.broadcast()
+    }
+
+    /// Waits until everything sent so far has been written (before the worker exits).
+    public func flush() {
+        condition.withLock { condition.wait { (buffer.isEmpty && !writing) || broken } }
+    }
+
+    private func drainForever() {
+        while true {
+            let batch: [UInt8] = condition.withLock {
+                condition.wait { !buffer.isEmpty }
+                writing = true
+                defer { buffer.removeAll(keepingCapacity: true) }
+                return buffer
+            }
+            condition.broadcast()
             var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            while offset < batch.count {
+                let written = batch.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, batch.count - offset) }
                 if written < 0 {
                     if errno == EINTR { continue }
-                    broken = true
-                    return
+                    condition.withLock { broken = true }
+                    break
                 }
                 offset += written
             }
+            condition.withLock { writing = false }
+            condition.broadcast()
         }
     }
 }

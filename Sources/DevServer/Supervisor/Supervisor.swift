@@ -17,9 +17,18 @@ public final class Supervisor {
         public var threads = 32
         public var eventLoops = 1
         public var limits = HTTPLimits()
+        /// Record requests (false: `--no-capture`, the access log only).
+        public var capture = true
+        /// The recorder's caps.
+        public var recorder = Recorder.Configuration()
+        /// Seconds after which a request in flight is marked timed out; nil for never.
+        public var requestTimeout: Double?
 
         public init(pluginPath: String) { self.pluginPath = pluginPath }
     }
+
+    /// The captured history.
+    public let recorder: Recorder
 
     /// A start-up crash is a worker that dies within this long without serving.
     private static let startupWindow = 2_000_000
@@ -48,6 +57,7 @@ public final class Supervisor {
     public init(configuration: Configuration, log: ConsoleLog) throws {
         self.configuration = configuration
         self.log = log
+        self.recorder = Recorder(configuration: configuration.recorder)
         self.socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
         self.executable = (try? Self.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
         let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
@@ -98,7 +108,7 @@ public final class Supervisor {
     }
 
     private func pollTimeout() -> Int32 {
-        if stopping || waitingForChange != nil { return 200 }
+        if stopping || waitingForChange != nil || configuration.requestTimeout != nil { return 200 }
         if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
         return 1000
     }
@@ -108,6 +118,13 @@ public final class Supervisor {
         if stopping {
             if now >= stopDeadline { for worker in workers { kill(worker.pid, SIGKILL) } }
             return
+        }
+        if let timeout = configuration.requestTimeout, configuration.capture {
+            for id in recorder.markTimedOut(after: Int(timeout * 1_000_000)) {
+                if let record = recorder.record(id) {
+                    log.warning("[\(record.workerID)] \(record.method) \(Sanitize.line(record.target)) timed out: \(record.timeout ?? "")")
+                }
+            }
         }
         if let at = restartAt, now >= at {
             restartAt = nil
@@ -142,7 +159,8 @@ public final class Supervisor {
             "--max-request-body", String(limits.maxRequestBody),
             "--header-timeout", String(limits.headerTimeout), "--idle-timeout", String(limits.idleTimeout),
             "--shutdown-grace", String(limits.shutdownGrace),
-        ]
+            "--max-body", String(configuration.recorder.maxBody),
+        ] + (configuration.capture ? [] : ["--no-capture"])
         do {
             let worker = try WorkerProcess.spawn(
                 executable: executable, arguments: arguments, listen: socket.descriptor,
@@ -210,6 +228,7 @@ public final class Supervisor {
     }
 
     private func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
+        if configuration.capture { recorder.apply(event) }
         switch event {
         case .hello(let version, _, _):
             if version != WorkerEvent.formatVersion {
@@ -223,8 +242,10 @@ public final class Supervisor {
         case .loadFailed(let reason):
             worker.loadFailure = reason
             log.error("cannot load the plugin: \(reason)")
-        case .requestStarted(let id, let method, let target, _):
-            worker.inFlight[id] = (method, target)
+        case .requestStarted(let start):
+            worker.inFlight[start.id] = (start.method, start.target)
+        case .requestBody, .responseStarted, .headSent, .chunk:
+            break
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil
             log.access(summary)
@@ -267,6 +288,10 @@ public final class Supervisor {
         }
         for (id, request) in worker.inFlight.sorted(by: { $0.key < $1.key }) {
             log.error("[\(id)] \(request.method) \(Sanitize.line(request.target)) was in flight when the worker died: crashed")
+        }
+        if !worker.inFlight.isEmpty {
+            let cause = signalled ? Self.signalName(status & 0x7F) : "exit status \(code)"
+            recorder.workerCrashed(inFlight: Array(worker.inFlight.keys), signal: cause, backtrace: String(decoding: worker.stderrTail, as: UTF8.self))
         }
         if worker.loadFailure != nil && !everReady {
             // The very first build does not load: nothing to serve, say why and stop.

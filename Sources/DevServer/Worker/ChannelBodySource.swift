@@ -39,7 +39,8 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
     private let onDrained: @Sendable () -> Void
     private var drainedRequested = false
     /// Every byte received, for the body limit.
-    private(set) var received = 0
+    private var receivedBytes = 0
+    var received: Int { condition.withLock { receivedBytes } }
     private let limit: Int
 
     init(limit: Int, onDrained: @escaping @Sendable () -> Void) {
@@ -57,8 +58,8 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
     func append(_ buffer: ByteBuffer) {
         condition.withLock {
             guard !ended, failure == nil else { return }
-            received += buffer.readableBytes
-            if received > limit {
+            receivedBytes += buffer.readableBytes
+            if receivedBytes > limit {
                 failure = .tooLarge(limit: limit)
                 chunks.removeAll()
                 buffered = 0

@@ -25,6 +25,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let body: ChannelBodySource
         /// The decoder has delivered the request's end.
         var bodyComplete = false
+        /// Request body bytes already reported to the supervisor (event loop only).
+        var capturedBody = 0
         init(head: RequestHead, id: String, body: ChannelBodySource) {
             self.head = head
             self.id = id
@@ -102,6 +104,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             guard let receiving else { return }
             receiving.body.append(buffer)
+            if worker.capture { worker.captureRequestBody(receiving, buffer) }
             if case .tooLarge = receiving.body.failureReason, running !== receiving {
                 // Not started yet: the request is refused outright.
                 self.receiving = nil

@@ -2,26 +2,61 @@
 import Glibc
 #endif
 
-/// Turns one request's gateway events into worker events for the supervisor: errors and
-/// violations as they happen, and one summary (the access-log line) at the end.
+/// Turns one request's gateway events into worker events for the supervisor: the whole story
+/// when capture is on (environ, status and headers, the head sent, every chunk with its time
+/// offset, errors, violations, timings), or only what the access log needs when it is off.
 final class RequestReporter: GatewayObserver {
     private let events: EventWriter
+    private let head: RequestHead
+    private let capture: Bool
+    /// Body bytes kept per response; beyond it chunks are reported by size only.
+    private let maxBody: Int
     private var summary: RequestSummary
     private let startedAt = MonotonicClock.now()
+    private var kept = 0
+    /// Request body bytes received so far (the body may still be arriving while the
+    /// application runs).
+    private let requestBodySize: () -> Int
 
-    init(events: EventWriter, summary: RequestSummary) {
+    init(events: EventWriter, head: RequestHead, summary: RequestSummary, capture: Bool, maxBody: Int, requestBodySize: @escaping () -> Int) {
+        self.requestBodySize = requestBodySize
         self.events = events
+        self.head = head
         self.summary = summary
+        self.capture = capture
+        self.maxBody = maxBody
     }
+
+    private var offset: Int { MonotonicClock.microseconds(since: startedAt) }
 
     func gateway(_ event: GatewayEvent) {
         switch event {
-        case .started:
-            events.send(.requestStarted(id: summary.id, method: summary.method, target: summary.target, client: summary.client))
-        case .headSent(let head):
-            summary.status = Self.status(of: head)
+        case .started(let environ):
+            guard capture else { return }
+            events.send(.requestStarted(RequestStart(
+                id: summary.id, generation: summary.generation, client: summary.client, time: WallClock.microseconds(),
+                method: head.method, target: head.target, version: head.version.description,
+                headers: head.headers.map { HeaderField($0.name, $0.value) },
+                environ: environ.map { EnvironEntry(key: $0.key, value: $0.value) })))
+        case .responseStarted(let status, let headers, let replaced):
+            if summary.timings.startResponse < 0 { summary.timings.startResponse = offset }
+            guard capture else { return }
+            events.send(.responseStarted(id: summary.id, status: status, headers: headers.map { HeaderField($0.name, $0.value) }, replaced: replaced))
+        case .headSent(let bytes):
+            summary.status = Self.status(of: bytes)
+            if summary.timings.firstByte < 0 { summary.timings.firstByte = offset }
+            summary.timings.lastByte = offset
+            guard capture else { return }
+            events.send(.headSent(id: summary.id, head: bytes))
         case .chunk(let bytes, _):
             summary.bytes += bytes.count
+            let now = offset
+            if !bytes.isEmpty { summary.timings.lastByte = now }
+            guard capture else { return }
+            let room = max(0, maxBody - kept)
+            let keep = bytes.count <= room ? bytes : Array(bytes.prefix(room))
+            kept += keep.count
+            events.send(.chunk(id: summary.id, offset: now, size: bytes.count, bytes: keep))
         case .errors(let text):
             events.send(.errors(id: summary.id, text: text))
         case .violation(let violation):
@@ -30,10 +65,10 @@ final class RequestReporter: GatewayObserver {
             events.send(.applicationError(id: summary.id, type: type, message: message))
         case .finished(let outcome):
             summary.outcome = outcome.rawValue
-            summary.durationMicroseconds = MonotonicClock.microseconds(since: startedAt)
+            summary.durationMicroseconds = offset
+            summary.timings.close = summary.durationMicroseconds
+            summary.requestBodySize = requestBodySize()
             events.send(.requestFinished(summary))
-        case .responseStarted:
-            break
         }
     }
 
@@ -53,4 +88,13 @@ enum MonotonicClock {
     }
 
     static func microseconds(since start: Int) -> Int { now() - start }
+}
+
+/// CLOCK_REALTIME in microseconds since the epoch.
+public enum WallClock {
+    public static func microseconds() -> Int {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return time.tv_sec * 1_000_000 + time.tv_nsec / 1000
+    }
 }

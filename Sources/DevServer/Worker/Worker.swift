@@ -25,6 +25,10 @@ public enum Worker {
         public var serverPort = 8000
         /// Where private copies of the plugin go; by default a new temporary directory.
         public var copyDirectory: String?
+        /// Report requests in full for the recorder (false: only the access log's fields).
+        public var capture = true
+        /// Body bytes kept per request and per response when capturing.
+        public var maxBody = 1 << 20
         /// The supervisor's pid: the worker exits if it is no longer its parent.
         public var parentPID: Int32 = 0
 
@@ -59,6 +63,7 @@ public enum Worker {
             plugin = try loader.load(configuration.pluginPath)
         } catch {
             events.send(.loadFailed(reason: String(describing: error)))
+            events.flush()
             exit(3)
         }
 
@@ -67,7 +72,8 @@ public enum Worker {
         pool.start()
         var gateway = GatewayExchange.Configuration()
         gateway.environ = EnvironBuilder()
-        let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance)
+        let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance,
+            capture: configuration.capture, maxBody: configuration.maxBody)
         let limits = configuration.limits
         let serverName = configuration.serverName
         let serverPort = configuration.serverPort
@@ -101,6 +107,7 @@ public enum Worker {
             server = try bootstrap.withBoundSocket(listenDescriptor).wait()
         } catch {
             events.send(.loadFailed(reason: "cannot serve on the supervisor's socket: \(error)"))
+            events.flush()
             exit(4)
         }
         events.send(.ready(plugin: plugin.name, abi: plugin.abi.description, swift: SwiftVersion.format(plugin.swiftVersion)))
@@ -111,6 +118,7 @@ public enum Worker {
         try? server.close().wait()
         _ = worker.drain(grace: configuration.limits.shutdownGrace)
         plugin.shutdown()
+        events.flush()
         exit(0)
     }
 }

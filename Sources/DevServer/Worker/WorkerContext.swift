@@ -11,13 +11,17 @@ final class WorkerContext: @unchecked Sendable {
     let gateway: GatewayExchange.Configuration
     let generation: Int
     let instance: Int
+    /// Whether to report requests in full (capture) or only for the access log.
+    let capture: Bool
+    /// Body bytes kept per request and per response when capturing.
+    let maxBody: Int
     let connections = ConnectionCounter()
     private let lock = Condition()
     private var counter = 0
     private var inFlight = 0
     private var stopping = false
 
-    init(plugin: LoadedPlugin, pool: NIOThreadPool, events: EventWriter, limits: HTTPLimits, gateway: GatewayExchange.Configuration, generation: Int, instance: Int) {
+    init(plugin: LoadedPlugin, pool: NIOThreadPool, events: EventWriter, limits: HTTPLimits, gateway: GatewayExchange.Configuration, generation: Int, instance: Int, capture: Bool, maxBody: Int) {
         self.plugin = plugin
         self.pool = pool
         self.events = events
@@ -25,6 +29,8 @@ final class WorkerContext: @unchecked Sendable {
         self.gateway = gateway
         self.generation = generation
         self.instance = instance
+        self.capture = capture
+        self.maxBody = maxBody
     }
 
     /// "instance.sequence", unique across the workers of one devserve.
@@ -46,13 +52,24 @@ final class WorkerContext: @unchecked Sendable {
             method: pending.head.method, target: pending.head.target, version: pending.head.version.description,
             status: 0, bytes: 0, durationMicroseconds: 0, outcome: "")
         pool.submit { [self] _ in
-            let reporter = RequestReporter(events: events, summary: summary)
+            let reporter = RequestReporter(
+                events: events, head: pending.head, summary: summary, capture: capture, maxBody: maxBody,
+                requestBodySize: { pending.body.received })
             GatewayExchange.serve(
                 .init(head: pending.head, connection: connection, body: pending.body, id: pending.id),
                 plugin: plugin, transport: transport, observer: reporter, configuration: gateway)
             lock.withLock { inFlight -= 1 }
             lock.broadcast()
         }
+    }
+
+    /// Reports request body bytes as they arrive, up to the per-body cap (event loop).
+    func captureRequestBody(_ pending: HTTPConnectionHandler.Pending, _ buffer: ByteBuffer) {
+        let room = maxBody - pending.capturedBody
+        guard room > 0 else { return }
+        let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(room, buffer.readableBytes)) ?? []
+        pending.capturedBody += bytes.count
+        events.send(.requestBody(id: pending.id, bytes: bytes))
     }
 
     /// Reports a request refused before any application ran (the access log shows it too).

@@ -15,7 +15,7 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(client.readResponse(timeout: 10).bodyText, "logged\n")
         XCTAssertTrue(server.waitForLog("crashed with SIGILL"), server.log)
         XCTAssertTrue(server.log.contains("Fatal error: Unexpectedly found nil while unwrapping an Optional value"), "the first line of the backtrace is in the crash line")
-        XCTAssertTrue(server.log.contains("GET /trap was in flight when the worker died: crashed"))
+        XCTAssertTrue(server.waitForLog("GET /trap was in flight when the worker died: crashed"), server.log)
     }
 
     func testKillingTheWorkerWithAnySignalNeverStopsTheServer() throws {
@@ -47,7 +47,7 @@ final class SupervisorTests: XCTestCase {
         server.process.waitUntilExit()
         XCTAssertEqual(server.process.terminationStatus, 0)
         XCTAssertEqual(kill(worker, 0), -1, "the worker is gone")
-        XCTAssertTrue(server.log.contains("devserve: stopped"))
+        XCTAssertTrue(server.waitForLog("devserve: stopped", timeout: 2), server.log)
     }
 
     func testTheWorkerDiesWithItsSupervisorEvenOnSIGKILL() throws {
@@ -116,7 +116,7 @@ final class SupervisorTests: XCTestCase {
         for option in ["--host", "--port", "--threads", "--no-tui", "--max-request-body", "--header-timeout", "--idle-timeout"] {
             XCTAssertTrue(help.contains(option), "--help lacks \(option):\n\(help)")
         }
-        XCTAssertTrue(help.contains("USAGE: devserve <plugin>"), help)
+        XCTAssertTrue(help.contains("USAGE: devserve [<options>] <plugin>"), help)
         XCTAssertTrue(help.contains("8000 octets"), "the limits are documented")
         XCTAssertFalse(help.contains("Serve one plugin generation"), "the worker subcommand is hidden")
         let (_, version) = try runDevServe(["--version"])

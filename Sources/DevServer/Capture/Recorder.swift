@@ -1,0 +1,287 @@
+import DequeModule
+
+/// The captured history: a ring buffer of ``RequestRecord``s fed by the workers' events, in the
+/// supervisor, with no UI code.
+///
+/// Bounded three ways: a number of entries (`capacity`), an estimate of their bytes
+/// (`maxMemory`), and the bytes kept of each request and response body (`maxBody`, with the
+/// rest counted as "not kept"). The oldest entries go first and evictions are counted. Entries
+/// update live while a request runs, so a subscriber sees a streamed response's chunks arrive
+/// one by one. Thread-safe: any thread may read snapshots while the supervisor's loop applies
+/// events.
+public final class Recorder: @unchecked Sendable {
+    /// The caps, with devserve's defaults.
+    public struct Configuration: Sendable {
+        public var capacity = 1000
+        public var maxMemory = 256 << 20
+        public var maxBody = 1 << 20
+
+        public init() {}
+    }
+
+    /// Counts for the status bar and `devserve ls`.
+    public struct Statistics: Sendable, Codable, Equatable {
+        public var count: Int
+        public var capacity: Int
+        public var bytes: Int
+        public var maxMemory: Int
+        public var evictions: Int
+        public var inFlight: Int
+        public var paused: Bool
+    }
+
+    public let configuration: Configuration
+    private let lock = Lock()
+    private var entries = Deque<RequestRecord>()
+    /// The id of `entries.first`; ids are consecutive, so an id's index is `id - firstID`.
+    private var firstID = 1
+    private var nextID = 1
+    private var byWorkerID: [String: Int] = [:]
+    /// Body bytes that arrived before their request's start (pipelined requests).
+    private var earlyBodies: [String: [UInt8]] = [:]
+    private var bytes = 0
+    private var evictions = 0
+    private var paused = false
+    private var subscribers: [Int: @Sendable (RecorderChange) -> Void] = [:]
+    private var nextSubscriber = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    // MARK: Reading
+
+    /// Every record, oldest first.
+    public func snapshot() -> [RequestRecord] { lock.withLock { Array(entries) } }
+
+    /// The record `id`, if it is still kept.
+    public func record(_ id: Int) -> RequestRecord? {
+        lock.withLock { index(of: id).map { entries[$0] } }
+    }
+
+    public var statistics: Statistics {
+        lock.withLock {
+            Statistics(
+                count: entries.count, capacity: configuration.capacity, bytes: bytes, maxMemory: configuration.maxMemory,
+                evictions: evictions, inFlight: byWorkerID.count, paused: paused)
+        }
+    }
+
+    /// Calls `handler` after every change, on the thread that made it. - Returns: a token for
+    /// ``unsubscribe(_:)``.
+    @discardableResult
+    public func subscribe(_ handler: @escaping @Sendable (RecorderChange) -> Void) -> Int {
+        lock.withLock {
+            nextSubscriber += 1
+            subscribers[nextSubscriber] = handler
+            return nextSubscriber
+        }
+    }
+
+    public func unsubscribe(_ token: Int) { lock.withLock { subscribers[token] = nil } }
+
+    // MARK: Control
+
+    /// Stops recording new requests (serving goes on); requests already recorded keep
+    /// updating.
+    public func pause() { lock.withLock { paused = true } }
+
+    public func resume() { lock.withLock { paused = false } }
+
+    /// Forgets every record.
+    public func clear() {
+        lock.withLock {
+            entries.removeAll()
+            firstID = nextID
+            byWorkerID.removeAll()
+            earlyBodies.removeAll()
+            bytes = 0
+        }
+        notify(.cleared)
+    }
+
+    // MARK: Writing
+
+    /// Applies one worker event. - Returns: the id of the record it touched, if any.
+    @discardableResult
+    public func apply(_ event: WorkerEvent) -> Int? {
+        switch event {
+        case .hello, .ready, .loadFailed:
+            return nil
+        case .requestStarted(let start):
+            return add(start)
+        case .requestBody(let id, let body):
+            let touched: Int? = lock.withLock {
+                guard let recordID = byWorkerID[id] else {
+                    if earlyBodies.count < 256 { earlyBodies[id, default: []] += body.prefix(configuration.maxBody - (earlyBodies[id]?.count ?? 0)) }
+                    return nil
+                }
+                return update(recordID) { record in
+                    let room = max(0, configuration.maxBody - record.requestBody.count)
+                    record.requestBody += body.prefix(room)
+                    record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
+                }
+            }
+            return notifyUpdated(touched)
+        case .responseStarted(let id, let status, let headers, let replaced):
+            return change(id) { record in
+                record.applicationStatus = status
+                record.applicationHeaders = headers
+                record.headersReplaced = record.headersReplaced || replaced
+            }
+        case .headSent(let id, let head):
+            return change(id) { record in
+                record.sentHead = head
+                record.status = RequestReporter.status(of: head)
+            }
+        case .chunk(let id, let offset, let size, let body):
+            return change(id) { [maxBody = configuration.maxBody] record in
+                let kept = record.chunks.reduce(0) { $0 + $1.bytes.count }
+                record.chunks.append(RequestRecord.Chunk(offset: offset, size: size, bytes: Array(body.prefix(max(0, maxBody - kept)))))
+                record.responseBodySize += size
+            }
+        case .errors(let id, let text):
+            return change(id) { $0.errors += text }
+        case .violation(let id, let kind, let message):
+            return change(id) { $0.violations.append(HeaderField(kind, message)) }
+        case .applicationError(let id, let type, let message):
+            return change(id) { $0.applicationError = HeaderField(type, message) }
+        case .requestFinished(let summary):
+            let touched: Int? = lock.withLock {
+                guard let recordID = byWorkerID.removeValue(forKey: summary.id) else { return nil }
+                return update(recordID) { record in
+                    record.status = summary.status
+                    record.duration = summary.durationMicroseconds
+                    record.timings = summary.timings
+                    record.requestBodySize = max(summary.requestBodySize, record.requestBody.count)
+                    if summary.outcome.hasPrefix("bad-request") {
+                        record.outcome = .badRequest
+                        record.outcomeDetail = String(summary.outcome.dropFirst("bad-request: ".count))
+                    } else {
+                        record.outcome = RequestRecord.Outcome(rawValue: summary.outcome) ?? .complete
+                    }
+                }
+            }
+            return notifyUpdated(touched)
+        }
+    }
+
+    /// A worker died: every request it had in flight is finished as crashed, with the signal
+    /// and the worker's stderr attached. Nothing recorded before is lost.
+    public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String) {
+        var touched: [Int] = []
+        lock.withLock {
+            for workerID in workerIDs {
+                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
+                if let id = update(recordID, { record in
+                    record.outcome = .crashed
+                    record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
+                    record.duration = max(0, WallClock.microseconds() - record.startedAt)
+                }) {
+                    touched.append(id)
+                }
+            }
+        }
+        for id in touched { notify(.updated(id)) }
+    }
+
+    /// Marks requests in flight for longer than `limit` microseconds as timed out, saying
+    /// how long they ran and what they did last. - Returns: the ids newly marked.
+    @discardableResult
+    public func markTimedOut(after limit: Int, now: Int = WallClock.microseconds()) -> [Int] {
+        var marked: [Int] = []
+        lock.withLock {
+            for recordID in byWorkerID.values {
+                guard let index = index(of: recordID), entries[index].timeout == nil else { continue }
+                let running = now - entries[index].startedAt
+                guard running > limit else { continue }
+                let last = entries[index].chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
+                let started = entries[index].applicationStatus.map { "status \($0) given" } ?? "start_response not called"
+                entries[index].timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
+                marked.append(recordID)
+            }
+        }
+        for id in marked { notify(.updated(id)) }
+        return marked
+    }
+
+    // MARK: Internals
+
+    private func add(_ start: RequestStart) -> Int? {
+        let added: (id: Int, evicted: [Int])? = lock.withLock {
+            guard !paused else { return nil }
+            var record = RequestRecord(id: nextID, start: start)
+            if let early = earlyBodies.removeValue(forKey: start.id) {
+                record.requestBody = early
+                record.requestBodySize = early.count
+            }
+            nextID += 1
+            if entries.isEmpty { firstID = record.id }
+            bytes += record.cost
+            entries.append(record)
+            byWorkerID[start.id] = record.id
+            return (record.id, evictIfNeeded())
+        }
+        guard let added else { return nil }
+        notify(.added(added.id))
+        if !added.evicted.isEmpty { notify(.evicted(added.evicted)) }
+        return added.id
+    }
+
+    /// Applies `body` to the record of worker request `workerID`, under the lock, then
+    /// notifies.
+    private func change(_ workerID: String, _ body: (inout RequestRecord) -> Void) -> Int? {
+        let touched: Int? = lock.withLock {
+            guard let recordID = byWorkerID[workerID] else { return nil }
+            return update(recordID, body)
+        }
+        return notifyUpdated(touched)
+    }
+
+    /// With the lock held: mutates a record in place and keeps the byte count right.
+    private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
+        guard let index = index(of: id) else { return nil }
+        let before = entries[index].cost
+        body(&entries[index])
+        bytes += entries[index].cost - before
+        let evicted = evictIfNeeded()
+        if !evicted.isEmpty { pendingEvictions += evicted }
+        return id
+    }
+
+    private var pendingEvictions: [Int] = []
+
+    /// With the lock held: drops the oldest records while over a cap (never the newest).
+    private func evictIfNeeded() -> [Int] {
+        var evicted: [Int] = []
+        while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
+            let oldest = entries.removeFirst()
+            bytes -= oldest.cost
+            firstID = oldest.id + 1
+            evicted.append(oldest.id)
+            if oldest.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.id } }
+        }
+        evictions += evicted.count
+        return evicted
+    }
+
+    private func index(of id: Int) -> Int? {
+        let index = id - firstID
+        return index >= 0 && index < entries.count ? index : nil
+    }
+
+    private func notifyUpdated(_ id: Int?) -> Int? {
+        let evicted: [Int] = lock.withLock {
+            defer { pendingEvictions.removeAll() }
+            return pendingEvictions
+        }
+        if let id { notify(.updated(id)) }
+        if !evicted.isEmpty { notify(.evicted(evicted)) }
+        return id
+    }
+
+    private func notify(_ change: RecorderChange) {
+        let handlers = lock.withLock { Array(subscribers.values) }
+        for handler in handlers { handler(change) }
+    }
+}
