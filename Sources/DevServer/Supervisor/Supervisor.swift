@@ -51,6 +51,7 @@ public final class Supervisor {
     private var stopping = false
     private var stopDeadline = 0
     private var exitCode: Int32 = 0
+    private var control: ControlServer?
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -80,6 +81,13 @@ public final class Supervisor {
         }
         log.info("devserve \(DevServeVersion.current): development server: do not use in production")
         log.info("serving \(url) from \(configuration.pluginPath)")
+        if configuration.capture {
+            do {
+                control = try ControlServer(port: socket.port, recorder: recorder, url: url)
+            } catch {
+                log.warning("no control socket, so devserve ls/show will not reach this instance: \(error)")
+            }
+        }
         if !ListeningSocket.isLoopback(configuration.host) {
             log.warning("listening on \(configuration.host), not loopback: anyone who can reach this machine can use the application")
         }
@@ -352,6 +360,7 @@ public final class Supervisor {
 
     private func cleanUp() {
         close(socket.descriptor)
+        control?.remove()
         if let directory = opendir(copyDirectory) {
             while let entry = readdir(directory) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

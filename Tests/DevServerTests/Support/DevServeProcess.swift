@@ -105,3 +105,24 @@ func runDevServe(_ arguments: [String], timeout: TimeInterval = 20) throws -> (s
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 }
+
+/// Runs a client command (`ls`, `show`, `capture`) against the devserve on `port` and decodes
+/// its JSON output.
+func devserveJSON<T: Decodable>(_ type: T.Type, _ arguments: [String], port: Int, file: StaticString = #filePath, line: UInt = #line) throws -> T {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Plugins.directory + "/devserve")
+    process.arguments = arguments + ["--json", "--port", String(port)]
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTFail("devserve \(arguments) failed: \(message)", file: file, line: line)
+        throw CocoaError(.executableLoad)
+    }
+    return try JSONDecoder().decode(T.self, from: data)
+}

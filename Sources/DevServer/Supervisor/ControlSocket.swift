@@ -1,0 +1,208 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where control sockets live and how commands and answers look on them.
+///
+/// One socket per running devserve, named after its port, in `$XDG_RUNTIME_DIR/devserve` or
+/// else a per-user directory under /tmp, mode 0700; the socket itself is 0600. A client sends
+/// one JSON request line and reads one JSON answer until the server closes.
+public enum ControlSocket {
+    /// A command from `devserve ls`, `show`, `pause`, `resume`, `clear`.
+    public struct Request: Codable, Sendable {
+        public var command: String
+        public var filter: String?
+        public var id: Int?
+
+        public init(command: String, filter: String? = nil, id: Int? = nil) {
+            self.command = command
+            self.filter = filter
+            self.id = id
+        }
+    }
+
+    /// The answer: `error` set when the command failed.
+    public struct Response: Codable, Sendable {
+        public var error: String?
+        /// For a filter error: where in the expression.
+        public var errorPosition: Int?
+        public var entries: [RecordJSON.Summary]?
+        public var record: RecordJSON.Full?
+        public var statistics: Recorder.Statistics?
+        public var url: String?
+
+        public init() {}
+    }
+
+    /// The directory of control sockets for this user.
+    public static var directory: String {
+        if let runtime = ProcessEnvironment.value("XDG_RUNTIME_DIR"), !runtime.isEmpty { return "\(runtime)/devserve" }
+        return "\(ProcessEnvironment.value("TMPDIR") ?? "/tmp")/devserve-\(getuid())"
+    }
+
+    /// The socket of the devserve on `port`.
+    public static func path(port: Int) -> String { "\(directory)/\(port).sock" }
+
+    /// The ports of running devserve instances that have a socket here.
+    public static func runningPorts() -> [Int] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var ports: [Int] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".sock"), let port = Int(name.dropLast(5)) { ports.append(port) }
+        }
+        return ports.sorted()
+    }
+}
+
+/// The control socket's server, in the supervisor: answers `ls`, `show`, `pause`, `resume`
+/// and `clear` from the recorder, on a thread of its own.
+final class ControlServer: @unchecked Sendable {
+    let path: String
+    private let recorder: Recorder
+    private let url: String
+    private let descriptor: Int32
+
+    /// Creates the directory (0700) and the socket (0600), replacing a stale socket left by a
+    /// devserve that was killed.
+    init(port: Int, recorder: Recorder, url: String) throws {
+        self.recorder = recorder
+        self.url = url
+        self.path = ControlSocket.path(port: port)
+        let directory = ControlSocket.directory
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", subject: directory, errno: errno) }
+        unlink(path)
+        descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw SystemCallError(call: "socket", subject: path, errno: errno) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw SystemCallError(call: "bind", subject: path, errno: ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes + [0]) }
+        let previous = umask(0o177)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        umask(previous)
+        guard bound == 0 else { throw SystemCallError(call: "bind", subject: path, errno: errno) }
+        chmod(path, 0o600)
+        guard listen(descriptor, 16) == 0 else { throw SystemCallError(call: "listen", subject: path, errno: errno) }
+        DetachedThread.start { [self] in serve() }
+    }
+
+    /// Removes the socket (at exit).
+    func remove() {
+        unlink(path)
+        close(descriptor)
+    }
+
+    private func serve() {
+        while true {
+            let client = accept(descriptor, nil, nil)
+            if client < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
+            }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let answer = respond(to: readLine(client))
+            var offset = 0
+            while offset < answer.count {
+                let written = answer.withUnsafeBytes { send(client, $0.baseAddress! + offset, answer.count - offset, Int32(MSG_NOSIGNAL)) }
+                if written <= 0 { break }
+                offset += written
+            }
+            close(client)
+        }
+    }
+
+    private func readLine(_ client: Int32) -> [UInt8] {
+        var line: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while line.count < 1 << 20 {
+            let count = recv(client, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            line += buffer[0..<count]
+            if line.contains(10) { break }
+        }
+        return line
+    }
+
+    func respond(to line: [UInt8]) -> [UInt8] {
+        var response = ControlSocket.Response()
+        do {
+            let request = try JSONDecoder().decode(ControlSocket.Request.self, from: Data(line))
+            switch request.command {
+            case "ls":
+                let filter = try FilterParser.parse(request.filter ?? "")
+                let now = WallClock.microseconds()
+                response.entries = recorder.snapshot().filter { filter.matches($0, now: now) }.map(RecordJSON.summary)
+            case "show":
+                guard let id = request.id, let record = recorder.record(id) else {
+                    response.error = "no captured request \(request.id.map(String.init) ?? "?"): it may have been evicted (see devserve ls)"
+                    break
+                }
+                response.record = RecordJSON.full(record)
+            case "pause": recorder.pause()
+            case "resume": recorder.resume()
+            case "clear": recorder.clear()
+            case "status": break
+            default: response.error = "unknown command \(request.command)"
+            }
+        } catch let error as FilterError {
+            response.error = error.message
+            response.errorPosition = error.position
+        } catch {
+            response.error = "malformed control request: \(error)"
+        }
+        response.statistics = recorder.statistics
+        response.url = url
+        return Array((try? JSONEncoder().encode(response)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8))
+    }
+}
+
+/// The client side: `devserve ls` and friends.
+public enum ControlClient {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Sends `request` to the devserve on `port` (or the only one running) and returns its
+    /// answer.
+    public static func send(_ request: ControlSocket.Request, port: Int?) throws -> ControlSocket.Response {
+        let path: String
+        if let port {
+            path = ControlSocket.path(port: port)
+        } else {
+            let ports = ControlSocket.runningPorts()
+            switch ports.count {
+            case 0: throw Failure(description: "no devserve is running for this user (no control socket in \(ControlSocket.directory))")
+            case 1: path = ControlSocket.path(port: ports[0])
+            default: throw Failure(description: "several devserve instances are running (ports \(ports.map(String.init).joined(separator: ", "))): choose one with --port")
+            }
+        }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)) + [0]) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw Failure(description: "cannot reach the devserve at \(path): \(CText.errorText(errno)) (is it running?)")
+        }
+        let line = Array(try JSONEncoder().encode(request)) + [10]
+        _ = line.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer += buffer[0..<count]
+        }
+        return try JSONDecoder().decode(ControlSocket.Response.self, from: Data(answer))
+    }
+}
