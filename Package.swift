@@ -23,6 +23,7 @@ let samples: [(product: String, target: String, path: String, isC: Bool)] = [
     ("fixture-init-fails", "FixtureInitFails", "Tests/Fixtures/init-fails", true),
     ("fixture-wrong-toolchain", "FixtureWrongToolchain", "Tests/Fixtures/wrong-toolchain", true),
     ("fixture-conformance", "FixtureConformance", "Tests/Fixtures/conformance", true),
+    ("fixture-crash-on-start", "FixtureCrashOnStart", "Tests/Fixtures/crash-on-start", true),
 ]
 
 let package = Package(

@@ -28,12 +28,14 @@ server_pid=
 cleanup() { [ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# pin CPU COMMAND...: runs COMMAND on one CPU. exec, so that `pin ... &` leaves $! as the
+# command's own pid (a shell function run in the background is a subshell otherwise).
+pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 # serve PLUGIN [ARGS...]: starts devserve pinned to CPU 0; sets PORT.
 serve() {
   local plugin=$1; shift
-  pin 0 "$BIN/devserve" "$BIN/lib$plugin.so" --port 0 --no-tui "$@" >"$work/server.log" 2>&1 &
+  (pin 0 "$BIN/devserve" "$BIN/lib$plugin.so" --port 0 --no-tui "$@" >"$work/server.log" 2>&1) &
   server_pid=$!
   for _ in $(seq 1 200); do grep -aq "ready: plugin" "$work/server.log" && break; sleep 0.05; done
   PORT=$(grep -ao 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | cut -d: -f3)
@@ -42,7 +44,7 @@ unserve() { kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; se
 
 # load CONNECTIONS: wrk on CPU 1 against PORT; prints requests/s.
 load() {
-  pin 1 wrk -t1 -c"$1" -d"$duration" "http://127.0.0.1:$PORT/" | awk '/Requests\/sec/ {print $2}'
+  (pin 1 wrk -t1 -c"$1" -d"$duration" "http://127.0.0.1:$PORT/") | awk '/Requests\/sec/ {print $2}'
 }
 
 echo "== worker trap -> next request served ($rounds rounds)"
@@ -56,4 +58,22 @@ load 64 >/dev/null  # warm-up
 for connections in 1 64; do
   echo "devserve hello, $connections connection(s): $(load "$connections") req/s"
 done
+unserve
+
+echo "== capture cost: hello world, 64 connections, capture on vs --no-capture"
+for mode in on off; do
+  if [ "$mode" = on ]; then serve hello; else serve hello --no-capture; fi
+  load 64 >/dev/null  # warm-up
+  echo "capture $mode: $(load 64) req/s"
+  unserve
+done
+
+requests=100000
+[ "$quick" = 1 ] && requests=10000
+echo "== memory: RSS after $requests captured requests with --max-memory 64M --capacity 1000000"
+serve hello --max-memory 64M --capacity 1000000
+python3 bench/many_requests.py "$PORT" "$requests"
+supervisor_rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$server_pid/status")
+kept=$("$BIN/devserve" ls --port "$PORT" | tail -1)
+echo "supervisor RSS: ${supervisor_rss} MiB (target: under 64 + 40 = 104 MiB); $kept"
 unserve

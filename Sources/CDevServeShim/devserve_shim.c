@@ -2,6 +2,7 @@
 #include "devserve_shim.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -17,3 +18,4 @@ void *devserve_shim_dlopen_now_local(const char *path) { return dlopen(path, RTL
 int devserve_shim_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
+int devserve_shim_malloc_trim(void) { return malloc_trim(0); }

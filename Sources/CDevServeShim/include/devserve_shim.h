@@ -19,6 +19,9 @@ int devserve_shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int fr
 /* dlopen(path, RTLD_NOW | RTLD_LOCAL). */
 void *devserve_shim_dlopen_now_local(const char *path);
 
+/* malloc_trim(0): returns free heap pages to the kernel. */
+int devserve_shim_malloc_trim(void);
+
 /* Sets the calling thread's parent-death signal (prctl PR_SET_PDEATHSIG). */
 int devserve_shim_set_parent_death_signal(int signal);
 

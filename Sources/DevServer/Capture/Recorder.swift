@@ -136,8 +136,9 @@ public final class Recorder: @unchecked Sendable {
             }
         case .chunk(let id, let offset, let size, let body):
             return change(id) { [maxBody = configuration.maxBody] record in
-                let kept = record.chunks.reduce(0) { $0 + $1.bytes.count }
-                record.chunks.append(RequestRecord.Chunk(offset: offset, size: size, bytes: Array(body.prefix(max(0, maxBody - kept)))))
+                let kept = Array(body.prefix(max(0, maxBody - record.responseBodyKept)))
+                record.chunks.append(RequestRecord.Chunk(offset: offset, size: size, bytes: kept))
+                record.responseBodyKept += kept.count
                 record.responseBodySize += size
             }
         case .errors(let id, let text):
@@ -241,15 +242,22 @@ public final class Recorder: @unchecked Sendable {
     /// With the lock held: mutates a record in place and keeps the byte count right.
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
-        let before = entries[index].cost
-        body(&entries[index])
-        bytes += entries[index].cost - before
+        // One in-place access: reading `entries[index].cost` through the getter would copy the
+        // whole record (and retain everything in it) twice per event.
+        bytes += Self.mutate(&entries[index], body)
         let evicted = evictIfNeeded()
         if !evicted.isEmpty { pendingEvictions += evicted }
         return id
     }
 
     private var pendingEvictions: [Int] = []
+
+    /// Applies `body` and returns how much the record's cost changed.
+    private static func mutate(_ record: inout RequestRecord, _ body: (inout RequestRecord) -> Void) -> Int {
+        let before = record.cost
+        body(&record)
+        return record.cost - before
+    }
 
     /// With the lock held: drops the oldest records while over a cap (never the newest).
     private func evictIfNeeded() -> [Int] {

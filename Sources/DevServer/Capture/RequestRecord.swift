@@ -40,8 +40,11 @@ public struct RequestRecord: Sendable {
     public var target: String
     public var version: String
     public var requestHeaders: [HeaderField]
+    /// The environ exactly as the application received it, kept compact.
+    public var compactEnviron: CompactEnviron
+
     /// The environ exactly as the application received it.
-    public var environ: [EnvironEntry]
+    public var environ: [EnvironEntry] { compactEnviron.entries }
     /// The request body bytes kept (up to the per-body cap).
     public var requestBody: [UInt8] = []
     /// Every request body byte received, kept or not.
@@ -85,14 +88,22 @@ public struct RequestRecord: Sendable {
         self.target = start.target
         self.version = start.version
         self.requestHeaders = start.headers
-        self.environ = start.environ
+        self.compactEnviron = start.environ
+        // What never changes is counted once; see `cost`.
+        self.fixedCost = 640 + method.utf8.count + target.utf8.count + client.utf8.count + workerID.utf8.count
+            + start.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 64 }
+            + start.environ.blob.capacity + start.environ.lengths.capacity * 4 + 64
     }
+
+    private let fixedCost: Int
+    /// Response body bytes kept (kept with the chunks; counted here to keep `cost` O(1)).
+    var responseBodyKept = 0
 
     /// Request body bytes received but not kept.
     public var requestBodyDropped: Int { requestBodySize - requestBody.count }
 
     /// Response body bytes produced but not kept.
-    public var responseBodyDropped: Int { responseBodySize - chunks.reduce(0) { $0 + $1.bytes.count } }
+    public var responseBodyDropped: Int { responseBodySize - responseBodyKept }
 
     /// The response body bytes kept, in order.
     public var responseBody: [UInt8] { chunks.flatMap(\.bytes) }
@@ -118,16 +129,13 @@ public struct RequestRecord: Sendable {
     /// Whether the request is still running.
     public var isInFlight: Bool { outcome == .inFlight }
 
-    /// What the record costs in memory, roughly: the recorder's byte cap counts this.
+    /// What the record costs in memory, roughly, including the allocator's and Swift's
+    /// per-array overheads: the recorder's byte cap counts this. O(1): it runs on every update.
     var cost: Int {
-        var total = 512 + method.utf8.count + target.utf8.count + client.utf8.count + errors.utf8.count
-        total += requestHeaders.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
-        total += applicationHeaders.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
-        total += environ.reduce(0) { $0 + $1.key.count + $1.value.count + 48 }
-        total += requestBody.count + (sentHead?.count ?? 0)
-        total += chunks.reduce(0) { $0 + $1.bytes.count + 48 }
-        total += violations.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
-        total += crash.map { $0.backtrace.utf8.count } ?? 0
+        var total = fixedCost + errors.utf8.count + requestBody.capacity + (sentHead?.count ?? 0) + 64
+        total += responseBodyKept + chunks.capacity * MemoryLayout<Chunk>.stride + chunks.count * 64
+        total += applicationHeaders.count * 96 + violations.count * 160 + (applicationStatus?.utf8.count ?? 0)
+        total += crash.map { $0.backtrace.utf8.count + 64 } ?? 0
         return total
     }
 }

@@ -25,8 +25,9 @@ public enum EventFrame {
             kind = .requestStarted
             body.string(start.id); body.int(start.generation); body.string(start.client); body.int(start.time)
             body.string(start.method); body.string(start.target); body.string(start.version); body.headers(start.headers)
-            body.int(start.environ.count)
-            for entry in start.environ { body.bytes(entry.key); body.bytes(entry.value) }
+            body.bytes(start.environ.blob)
+            body.int(start.environ.lengths.count)
+            for length in start.environ.lengths { body.int(Int(length)) }
         case .requestBody(let id, let bytes):
             kind = .requestBody
             body.string(id); body.bytes(bytes)
@@ -70,7 +71,7 @@ public enum EventFrame {
         var offset = 0
         defer { buffer.removeFirst(offset) }
         while buffer.count - offset >= 5 {
-            let length = Int(buffer[offset..<offset + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            let length = Int(buffer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) })
             guard length >= 1, length <= 256 << 20 else { throw EventFrameError(detail: "frame length \(length)") }
             guard buffer.count - offset - 4 >= length else { break }
             guard let kind = Kind(rawValue: buffer[offset + 4]) else { throw EventFrameError(detail: "unknown kind \(buffer[offset + 4])") }
@@ -89,10 +90,15 @@ public enum EventFrame {
         case .requestStarted:
             var start = RequestStart(
                 id: try r.string(), generation: try r.int(), client: try r.string(), time: try r.int(), method: try r.string(),
-                target: try r.string(), version: try r.string(), headers: try r.headers(), environ: [])
+                target: try r.string(), version: try r.string(), headers: try r.headers(), environ: CompactEnviron())
+            let blob = try r.bytes()
             let count = try r.int()
             guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "environ count \(count)") }
-            for _ in 0..<count { start.environ.append(EnvironEntry(key: try r.bytes(), value: try r.bytes())) }
+            var lengths: [UInt32] = []
+            lengths.reserveCapacity(count)
+            for _ in 0..<count { lengths.append(UInt32(truncatingIfNeeded: try r.int())) }
+            start.environ = CompactEnviron(blob: blob, lengths: lengths)
+            guard start.environ.isConsistent else { throw EventFrameError(detail: "environ lengths do not match its bytes") }
             return .requestStarted(start)
         case .requestBody: return .requestBody(id: try r.string(), bytes: try r.bytes())
         case .responseStarted:
@@ -134,17 +140,24 @@ public enum EventFrame {
         mutating func int() throws -> Int {
             guard rest.count >= 8 else { throw EventFrameError(detail: "short integer") }
             defer { rest = rest.dropFirst(8) }
-            return Int(Int64(bitPattern: rest.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }))
+            return Int(rest.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
         }
         mutating func bytes() throws -> [UInt8] {
             guard rest.count >= 4 else { throw EventFrameError(detail: "short length") }
-            let length = Int(rest.prefix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            let length = Int(rest.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
             rest = rest.dropFirst(4)
             guard rest.count >= length else { throw EventFrameError(detail: "short field") }
             defer { rest = rest.dropFirst(length) }
             return Array(rest.prefix(length))
         }
-        mutating func string() throws -> String { String(decoding: try bytes(), as: UTF8.self) }
+        mutating func string() throws -> String {
+            guard rest.count >= 4 else { throw EventFrameError(detail: "short length") }
+            let length = Int(rest.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
+            rest = rest.dropFirst(4)
+            guard rest.count >= length else { throw EventFrameError(detail: "short field") }
+            defer { rest = rest.dropFirst(length) }
+            return String(decoding: rest.prefix(length), as: UTF8.self)
+        }
         mutating func headers() throws -> [HeaderField] {
             let count = try int()
             guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "header count \(count)") }

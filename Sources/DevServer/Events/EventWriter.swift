@@ -23,9 +23,13 @@ public final class EventWriter: @unchecked Sendable {
         DetachedThread.start { [self] in drainForever() }
     }
 
-    public func send(_ event: WorkerEvent) {
+    public func send(_ event: WorkerEvent) { send(contentsOf: [event]) }
+
+    /// Sends several events with one hand-over to the writer thread.
+    public func send(contentsOf events: [WorkerEvent]) {
+        guard !events.isEmpty else { return }
         var frame: [UInt8] = []
-        EventFrame.encode(event, into: &frame)
+        for event in events { EventFrame.encode(event, into: &frame) }
         condition.withLock {
             condition.wait { buffer.count < Self.maxBuffered || broken }
             guard !broken else { return }
@@ -41,8 +45,11 @@ public final class EventWriter: @unchecked Sendable {
 
     private func drainForever() {
         while true {
+            condition.withLock { condition.wait { !buffer.isEmpty } }
+            // Gather for a moment: under load many requests' events then share one write(2)
+            // and one wake-up of the supervisor; idle, a chunk still shows up within 0.1 ms.
+            usleep(100)
             let batch: [UInt8] = condition.withLock {
-                condition.wait { !buffer.isEmpty }
                 writing = true
                 defer { buffer.removeAll(keepingCapacity: true) }
                 return buffer

@@ -58,9 +58,9 @@ public struct RequestStart: Sendable, Equatable {
     public var version: String
     public var headers: [HeaderField]
     /// The environ before the application could change it, as raw bytes.
-    public var environ: [EnvironEntry]
+    public var environ: CompactEnviron
 
-    public init(id: String, generation: Int, client: String, time: Int, method: String, target: String, version: String, headers: [HeaderField], environ: [EnvironEntry]) {
+    public init(id: String, generation: Int, client: String, time: Int, method: String, target: String, version: String, headers: [HeaderField], environ: CompactEnviron) {
         self.id = id
         self.generation = generation
         self.client = client

@@ -62,7 +62,14 @@ final class EnvironStore {
         return true
     }
 
-    /// Every entry in order, copied out (for capture and tests).
+    /// Every entry in one blob, for capture.
+    var compact: CompactEnviron {
+        var result = CompactEnviron()
+        for index in keys.indices { result.append(key: keys[index].buffer.prefix(keys[index].count), value: values[index].buffer.prefix(values[index].count)) }
+        return result
+    }
+
+    /// Every entry in order, copied out (for tests).
     var entries: [(key: [UInt8], value: [UInt8])] {
         zip(keys, values).map { ($0.bytes, $1.bytes) }
     }

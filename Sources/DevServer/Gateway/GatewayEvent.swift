@@ -1,7 +1,7 @@
 /// What happens during one request, as the gateway core sees it: the raw material of capture.
 public enum GatewayEvent: Sendable {
     /// The application is about to be called with this environ.
-    case started(environ: [(key: [UInt8], value: [UInt8])])
+    case started(environ: CompactEnviron)
     /// start_response was accepted (`replaced` when exc_info replaced an earlier head).
     case responseStarted(status: String, headers: [(name: String, value: String)], replaced: Bool)
     /// The head actually sent, with the server's own headers.

@@ -102,7 +102,7 @@ public final class GatewayExchange {
     // MARK: The request
 
     private func run() -> RequestOutcome {
-        observer?.gateway(.started(environ: environ.entries))
+        if let observer { observer.gateway(.started(environ: environ.compact)) }
         var body = devserve_body()
         body.size = UInt32(MemoryLayout<devserve_body>.size)
         body.file_descriptor = -1

@@ -1,3 +1,4 @@
+import CDevServeShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,6 +53,8 @@ public final class Supervisor {
     private var stopDeadline = 0
     private var exitCode: Int32 = 0
     private var control: ControlServer?
+    private var trimmedAtEvictions = 0
+    private var trimmedAt = 0
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -134,6 +137,7 @@ public final class Supervisor {
                 }
             }
         }
+        trimMemoryAfterEvictions(now: now)
         if let at = restartAt, now >= at {
             restartAt = nil
             spawnWorker()
@@ -144,6 +148,17 @@ public final class Supervisor {
             log.info("\(configuration.pluginPath) changed: starting a new worker")
             spawnWorker()
         }
+    }
+
+    /// Evicted records leave free memory scattered between live ones, which glibc keeps;
+    /// malloc_trim hands whole free pages back, so the recorder's byte cap bounds RSS too.
+    /// At most once a second, and only after evictions.
+    private func trimMemoryAfterEvictions(now: Int) {
+        let evictions = recorder.statistics.evictions
+        guard evictions > trimmedAtEvictions, now - trimmedAt > 1_000_000 else { return }
+        trimmedAtEvictions = evictions
+        trimmedAt = now
+        _ = devserve_shim_malloc_trim()
     }
 
     // MARK: Workers
@@ -200,9 +215,10 @@ public final class Supervisor {
                 log.text(line, prefix: "  gen \(worker.generation) stderr |")
                 if line.contains("Program crashed") && !worker.crashing {
                     // The Swift backtracer holds the dying worker while it symbolicates, which
-                    // takes a while; it no longer accepts, so start its replacement now.
+                    // takes a while; it no longer accepts, so start its replacement now. Only
+                    // for a worker that was serving: one dying on start-up gets the backoff.
                     worker.crashing = true
-                    replace(worker, immediately: true)
+                    if worker.ready { replace(worker, immediately: true) }
                 }
             }
         }

@@ -100,7 +100,9 @@ final class WorkerProcess {
         let lines = String(decoding: stderrTail, as: UTF8.self).split(separator: "\n").map(String.init)
         if let fatal = lines.first(where: { $0.contains("Fatal error") }) { return fatal.trimmingWhitespace() }
         if let crashed = lines.first(where: { $0.contains("Program crashed") }) {
-            return crashed.drop(while: { !$0.isLetter }).trimmingWhitespace()
+            var text = crashed.drop(while: { !$0.isLetter }).trimmingWhitespace()
+            while text.hasSuffix("*") { text = String(text.dropLast()).trimmingWhitespace() }
+            return text
         }
         return lines.last?.trimmingWhitespace()
     }

@@ -14,6 +14,9 @@ final class RequestReporter: GatewayObserver {
     private var summary: RequestSummary
     private let startedAt = MonotonicClock.now()
     private var kept = 0
+    /// Events held back to go with the next one that must go out at once: status and head
+    /// travel with the first chunk instead of each waking the event writer.
+    private var held: [WorkerEvent] = []
     /// Request body bytes received so far (the body may still be arriving while the
     /// application runs).
     private let requestBodySize: () -> Int
@@ -37,17 +40,17 @@ final class RequestReporter: GatewayObserver {
                 id: summary.id, generation: summary.generation, client: summary.client, time: WallClock.microseconds(),
                 method: head.method, target: head.target, version: head.version.description,
                 headers: head.headers.map { HeaderField($0.name, $0.value) },
-                environ: environ.map { EnvironEntry(key: $0.key, value: $0.value) })))
+                environ: environ)))
         case .responseStarted(let status, let headers, let replaced):
             if summary.timings.startResponse < 0 { summary.timings.startResponse = offset }
             guard capture else { return }
-            events.send(.responseStarted(id: summary.id, status: status, headers: headers.map { HeaderField($0.name, $0.value) }, replaced: replaced))
+            held.append(.responseStarted(id: summary.id, status: status, headers: headers.map { HeaderField($0.name, $0.value) }, replaced: replaced))
         case .headSent(let bytes):
             summary.status = Self.status(of: bytes)
             if summary.timings.firstByte < 0 { summary.timings.firstByte = offset }
             summary.timings.lastByte = offset
             guard capture else { return }
-            events.send(.headSent(id: summary.id, head: bytes))
+            held.append(.headSent(id: summary.id, head: bytes))
         case .chunk(let bytes, _):
             summary.bytes += bytes.count
             let now = offset
@@ -56,20 +59,27 @@ final class RequestReporter: GatewayObserver {
             let room = max(0, maxBody - kept)
             let keep = bytes.count <= room ? bytes : Array(bytes.prefix(room))
             kept += keep.count
-            events.send(.chunk(id: summary.id, offset: now, size: bytes.count, bytes: keep))
+            send(.chunk(id: summary.id, offset: now, size: bytes.count, bytes: keep))
         case .errors(let text):
-            events.send(.errors(id: summary.id, text: text))
+            send(.errors(id: summary.id, text: text))
         case .violation(let violation):
-            events.send(.violation(id: summary.id, kind: violation.kind.rawValue, message: violation.message))
+            send(.violation(id: summary.id, kind: violation.kind.rawValue, message: violation.message))
         case .applicationError(let type, let message):
-            events.send(.applicationError(id: summary.id, type: type, message: message))
+            send(.applicationError(id: summary.id, type: type, message: message))
         case .finished(let outcome):
             summary.outcome = outcome.rawValue
             summary.durationMicroseconds = offset
             summary.timings.close = summary.durationMicroseconds
             summary.requestBodySize = requestBodySize()
-            events.send(.requestFinished(summary))
+            send(.requestFinished(summary))
         }
+    }
+
+    /// Sends `event` after whatever was held back.
+    private func send(_ event: WorkerEvent) {
+        held.append(event)
+        events.send(contentsOf: held)
+        held.removeAll(keepingCapacity: true)
     }
 
     /// The status code in a serialized head ("HTTP/1.1 200 OK...").

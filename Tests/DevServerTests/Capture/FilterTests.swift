@@ -10,7 +10,7 @@ final class FilterTests: XCTestCase {
     ) -> RequestRecord {
         var record = RequestRecord(id: 1, start: RequestStart(
             id: "1.1", generation: generation, client: "c", time: 0, method: method, target: target, version: "HTTP/1.1",
-            headers: requestHeaders, environ: []))
+            headers: requestHeaders, environ: CompactEnviron()))
         record.status = status
         record.sentHead = Array((responseHead ?? "HTTP/1.1 \(status) X\r\nContent-Type: text/html\r\n\r\n").utf8)
         record.requestBody = Array(requestBody.utf8)

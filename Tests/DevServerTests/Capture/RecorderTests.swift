@@ -6,7 +6,7 @@ final class RecorderTests: XCTestCase {
     static func start(_ id: String, target: String = "/", method: String = "GET", generation: Int = 1, time: Int = 1_000_000) -> WorkerEvent {
         .requestStarted(RequestStart(
             id: id, generation: generation, client: "127.0.0.1:1", time: time, method: method, target: target, version: "HTTP/1.1",
-            headers: [HeaderField("Host", "t")], environ: [EnvironEntry(key: Array("PATH_INFO".utf8), value: Array(target.utf8))]))
+            headers: [HeaderField("Host", "t")], environ: CompactEnviron([EnvironEntry(key: Array("PATH_INFO".utf8), value: Array(target.utf8))])))
     }
 
     static func finish(_ id: String, status: Int = 200, outcome: String = "complete") -> WorkerEvent {

@@ -36,6 +36,33 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(server.stop(), 0)
     }
 
+    func testAWorkerDyingOnStartUpIsRetriedWithBackoffThenAwaitsANewBuild() throws {
+        let directory = NSTemporaryDirectory() + "devserve-backoff-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let plugin = directory + "/app.so"
+        try FileManager.default.copyItem(atPath: Plugins.path("fixture-crash-on-start"), toPath: plugin)
+        let marker = directory + "/crash"
+        let server = try DevServeProcess(plugin: "", environment: ["DEVSERVE_FIXTURE_CRASH_FILE": marker], pluginPath: plugin)
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        kill(try XCTUnwrap(server.workerPIDs.last), SIGKILL)
+        XCTAssertTrue(server.waitForLog("restarting in 100 ms"), server.log)
+        XCTAssertTrue(server.waitForLog("restarting in 200 ms"), server.log)
+        XCTAssertTrue(server.waitForLog("waiting for \(plugin) to change", timeout: 15), server.log)
+        try FileManager.default.removeItem(atPath: marker)
+        // A new build: the file changes, and the next worker starts.
+        Thread.sleep(forTimeInterval: 0.05)
+        try FileManager.default.removeItem(atPath: plugin)
+        try FileManager.default.copyItem(atPath: Plugins.path("fixture-crash-on-start"), toPath: plugin)
+        XCTAssertTrue(server.waitForLog("changed: starting a new worker", timeout: 5), server.log)
+        let deadline = Date().addingTimeInterval(5)
+        while server.workerPIDs.count < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertEqual(server.workerPIDs.count, 2, server.log)
+        let client = try RawClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse().status, 200)
+    }
+
     func testSIGTERMLetsARequestInFlightFinishAndLeavesNoProcess() throws {
         let server = try DevServeProcess(plugin: "errors")
         let worker = try XCTUnwrap(server.workerPIDs.last)

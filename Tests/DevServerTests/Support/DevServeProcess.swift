@@ -12,13 +12,14 @@ final class DevServeProcess: @unchecked Sendable {
 
     /// Starts `devserve PLUGIN --port 0 --no-tui ARGS…` and waits for its URL and its first
     /// worker.
-    init(plugin: String, arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
+    init(plugin: String, arguments: [String] = [], environment extra: [String: String] = [:], pluginPath: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         process.executableURL = URL(fileURLWithPath: Plugins.directory + "/devserve")
-        process.arguments = [Plugins.path(plugin), "--port", "0", "--no-tui"] + arguments
+        process.arguments = [pluginPath ?? Plugins.path(plugin), "--port", "0", "--no-tui"] + arguments
         process.standardOutput = output
         process.standardError = output
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(extra) { $1 }
         process.environment = environment
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData

@@ -22,8 +22,8 @@ final class RecordingObserver: GatewayObserver {
 
     /// The environ as the application received it.
     var environ: [String: [UInt8]] {
-        for case .started(let entries) in events {
-            return Dictionary(entries.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: { $1 })
+        for case .started(let environ) in events {
+            return Dictionary(environ.entries.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: { $1 })
         }
         return [:]
     }
