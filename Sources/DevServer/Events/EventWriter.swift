@@ -15,8 +15,8 @@ public final class EventWriter: @unchecked Sendable {
     private let descriptor: Int32
     private let condition = Condition()
     private var buffer: [UInt8] = []
-    private var writing = false
     private var broken = false
+    private let writeLock = Lock()
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -38,19 +38,33 @@ public final class EventWriter: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// Waits until everything sent so far has been written (before the worker exits).
-    public func flush() {
-        condition.withLock { condition.wait { (buffer.isEmpty && !writing) || broken } }
+    /// Sends `event` and returns only once it (and everything before it) is in the pipe: for a
+    /// request's start, which must reach the supervisor before the application runs, or a
+    /// crash in the application would take the record of its request with it.
+    public func sendNow(_ event: WorkerEvent) {
+        send(event)
+        writeBuffered()
     }
+
+    /// Waits until everything sent so far has been written (before the worker exits).
+    public func flush() { writeBuffered() }
 
     private func drainForever() {
         while true {
-            condition.withLock { condition.wait { !buffer.isEmpty } }
+            condition.withLock { condition.wait { !buffer.isEmpty || broken } }
+            if condition.withLock({ broken }) { return }
             // Gather for a moment: under load many requests' events then share one write(2)
             // and one wake-up of the supervisor; idle, a chunk still shows up within 0.1 ms.
             usleep(100)
+            writeBuffered()
+        }
+    }
+
+    /// Takes what is buffered and writes it, both under `writeLock`, so that batches reach
+    /// the pipe in the order their events were sent, whichever thread writes them.
+    private func writeBuffered() {
+        writeLock.withLock {
             let batch: [UInt8] = condition.withLock {
-                writing = true
                 defer { buffer.removeAll(keepingCapacity: true) }
                 return buffer
             }
@@ -61,12 +75,11 @@ public final class EventWriter: @unchecked Sendable {
                 if written < 0 {
                     if errno == EINTR { continue }
                     condition.withLock { broken = true }
-                    break
+                    condition.broadcast()
+                    return
                 }
                 offset += written
             }
-            condition.withLock { writing = false }
-            condition.broadcast()
         }
     }
 }

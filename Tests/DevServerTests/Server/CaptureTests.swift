@@ -53,6 +53,7 @@ final class CaptureTests: XCTestCase {
         let entries = try devserveJSON([RecordJSON.Summary].self, ["ls"], port: server.port)
         XCTAssertEqual(entries.map(\.target), ["/log", "/trap"], "nothing recorded before the crash is lost")
         XCTAssertEqual(entries.map(\.outcome), ["complete", "crashed"])
+        guard entries.count == 2 else { return }
         let crashed = try devserveJSON(RecordJSON.Full.self, ["show", String(entries[1].id)], port: server.port)
         let crash = try XCTUnwrap(crashed.crash)
         XCTAssertTrue(crash.signal.hasPrefix("SIGILL"), crash.signal)
