@@ -2,6 +2,10 @@
 #include "devserve_shim.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <malloc.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
@@ -19,3 +23,77 @@ int devserve_shim_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
 int devserve_shim_malloc_trim(void) { return malloc_trim(0); }
+
+static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *volatile events_bytes;
+static volatile size_t events_length;
+static size_t events_capacity;
+static int events_crash_fd = -1;
+
+void devserve_shim_events_append(const void *bytes, size_t length) {
+    pthread_mutex_lock(&events_lock);
+    if (events_length + length > events_capacity) {
+        size_t capacity = events_capacity ? events_capacity : 65536;
+        while (capacity < events_length + length) capacity *= 2;
+        unsigned char *grown = malloc(capacity);
+        if (grown == NULL) { pthread_mutex_unlock(&events_lock); return; }
+        if (events_length) memcpy(grown, events_bytes, events_length);
+        unsigned char *old = events_bytes;
+        events_bytes = grown;  /* the crash handler always sees a whole buffer */
+        free(old);
+        events_capacity = capacity;
+    }
+    memcpy(events_bytes + events_length, bytes, length);
+    events_length += length;
+    pthread_mutex_unlock(&events_lock);
+}
+
+size_t devserve_shim_events_take(void **bytes) {
+    pthread_mutex_lock(&events_lock);
+    size_t length = events_length;
+    if (length == 0) { *bytes = NULL; pthread_mutex_unlock(&events_lock); return 0; }
+    void *copy = malloc(length);
+    if (copy != NULL) memcpy(copy, events_bytes, length);
+    events_length = 0;
+    pthread_mutex_unlock(&events_lock);
+    *bytes = copy;
+    return copy ? length : 0;
+}
+
+static struct sigaction previous_actions[32];
+static const int crash_signals[] = {SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGTRAP};
+
+static void flush_on_crash(int signal, siginfo_t *info, void *context) {
+    /* Only async-signal-safe calls: write(2). The lock is not taken: the process is dying and
+     * the buffer pointer and length are always consistent enough to write whole frames. */
+    size_t length = events_length;
+    const unsigned char *bytes = events_bytes;
+    size_t offset = 0;
+    while (bytes != NULL && offset < length) {
+        ssize_t written = write(events_crash_fd, bytes + offset, length - offset);
+        if (written <= 0) break;
+        offset += (size_t)written;
+    }
+    events_length = 0;
+    struct sigaction *previous = &previous_actions[signal];
+    sigaction(signal, previous, NULL);
+    if (previous->sa_flags & SA_SIGINFO) {
+        if (previous->sa_sigaction != NULL) { previous->sa_sigaction(signal, info, context); return; }
+    } else if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+        previous->sa_handler(signal);
+        return;
+    }
+    raise(signal);
+}
+
+void devserve_shim_flush_events_on_crash(int fd) {
+    events_crash_fd = fd;
+    for (size_t index = 0; index < sizeof crash_signals / sizeof crash_signals[0]; index++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = flush_on_crash;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&action.sa_mask);
+        sigaction(crash_signals[index], &action, &previous_actions[crash_signals[index]]);
+    }
+}

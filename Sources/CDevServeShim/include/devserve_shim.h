@@ -25,4 +25,14 @@ int devserve_shim_malloc_trim(void);
 /* Sets the calling thread's parent-death signal (prctl PR_SET_PDEATHSIG). */
 int devserve_shim_set_parent_death_signal(int signal);
 
+/* The worker's pending event bytes, kept in C so that a crash handler can flush them.
+ * append: copies bytes in (thread-safe). take: hands out everything pending (the caller frees
+ * it with free) and empties the buffer; returns the length. */
+void devserve_shim_events_append(const void *bytes, size_t length);
+size_t devserve_shim_events_take(void **bytes);
+/* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the
+ * pending event bytes to `fd` and then run whatever handler was there before (the Swift
+ * backtracer), so a crash never loses the events of the requests it takes down. */
+void devserve_shim_flush_events_on_crash(int fd);
+
 #endif

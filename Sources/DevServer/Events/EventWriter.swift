@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CDevServeShim
 
 /// Writes worker events to the supervisor's pipe, from any thread, batched.
 ///
@@ -14,12 +15,15 @@ public final class EventWriter: @unchecked Sendable {
     private static let maxBuffered = 64 << 20
     private let descriptor: Int32
     private let condition = Condition()
-    private var buffer: [UInt8] = []
+    /// Bytes handed to the C buffer and not yet taken by a writer.
+    private var buffered = 0
     private var broken = false
     private let writeLock = Lock()
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
+        // Pending bytes live in C so the crash handler can write them (see devserve_shim.h).
+        devserve_shim_flush_events_on_crash(descriptor)
         DetachedThread.start { [self] in drainForever() }
     }
 
@@ -31,19 +35,12 @@ public final class EventWriter: @unchecked Sendable {
         var frame: [UInt8] = []
         for event in events { EventFrame.encode(event, into: &frame) }
         condition.withLock {
-            condition.wait { buffer.count < Self.maxBuffered || broken }
+            condition.wait { buffered < Self.maxBuffered || broken }
             guard !broken else { return }
-            buffer += frame
+            frame.withUnsafeBytes { devserve_shim_events_append($0.baseAddress, $0.count) }
+            buffered += frame.count
         }
         condition.broadcast()
-    }
-
-    /// Sends `event` and returns only once it (and everything before it) is in the pipe: for a
-    /// request's start, which must reach the supervisor before the application runs, or a
-    /// crash in the application would take the record of its request with it.
-    public func sendNow(_ event: WorkerEvent) {
-        send(event)
-        writeBuffered()
     }
 
     /// Waits until everything sent so far has been written (before the worker exits).
@@ -51,7 +48,7 @@ public final class EventWriter: @unchecked Sendable {
 
     private func drainForever() {
         while true {
-            condition.withLock { condition.wait { !buffer.isEmpty || broken } }
+            condition.withLock { condition.wait { buffered > 0 || broken } }
             if condition.withLock({ broken }) { return }
             // Gather for a moment: under load many requests' events then share one write(2)
             // and one wake-up of the supervisor; idle, a chunk still shows up within 0.1 ms.
@@ -64,14 +61,17 @@ public final class EventWriter: @unchecked Sendable {
     /// the pipe in the order their events were sent, whichever thread writes them.
     private func writeBuffered() {
         writeLock.withLock {
-            let batch: [UInt8] = condition.withLock {
-                defer { buffer.removeAll(keepingCapacity: true) }
-                return buffer
+            var pointer: UnsafeMutableRawPointer?
+            let count: Int = condition.withLock {
+                buffered = 0
+                return devserve_shim_events_take(&pointer)
             }
             condition.broadcast()
+            guard let pointer else { return }
+            defer { free(pointer) }
             var offset = 0
-            while offset < batch.count {
-                let written = batch.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, batch.count - offset) }
+            while offset < count {
+                let written = write(descriptor, pointer + offset, count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     condition.withLock { broken = true }

@@ -36,7 +36,7 @@ final class RequestReporter: GatewayObserver {
         switch event {
         case .started(let environ):
             guard capture else { return }
-            events.sendNow(.requestStarted(RequestStart(
+            events.send(.requestStarted(RequestStart(
                 id: summary.id, generation: summary.generation, client: summary.client, time: WallClock.microseconds(),
                 method: head.method, target: head.target, version: head.version.description,
                 headers: head.headers.map { HeaderField($0.name, $0.value) },
