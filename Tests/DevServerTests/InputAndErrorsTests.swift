@@ -58,6 +58,27 @@ final class InputAndErrorsTests: XCTestCase {
         XCTAssertEqual(served.observer.chunks.count, 4, "64 KiB blocks")
     }
 
+    func testAFileBodyGoesToATransportThatCanSendFilesWithoutPassingThroughSwift() throws {
+        let path = NSTemporaryDirectory() + "devserve-sendfile-\(getpid()).bin"
+        let content = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        _ = FileManager.default.createFile(atPath: path, contents: Data(content))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (head, _) = try parseRequest(Array("GET /?path=\(path) HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
+        let transport = FileMemoryTransport()
+        let observer = RecordingObserver()
+        var configuration = GatewayExchange.Configuration()
+        configuration.filePrefixForObserver = 1000
+        GatewayExchange.serve(.init(head: head), plugin: try Plugins.load("files"), transport: transport, observer: observer, configuration: configuration)
+        XCTAssertEqual(transport.files.map(\.count), [300_000], "the whole file in one sendfile")
+        let response = RawResponse(transport.inner.bytes)
+        XCTAssertEqual(response.header("Content-Length"), "300000")
+        XCTAssertEqual(response.body, content)
+        XCTAssertEqual(transport.inner.ending, .keepAlive)
+        let sent = observer.events.compactMap { if case .fileSent(let size, let prefix) = $0 { return (size, prefix.count) } else { return nil } }
+        XCTAssertEqual(sent.map(\.0), [300_000])
+        XCTAssertEqual(sent.map(\.1), [1000], "capture reads only its prefix")
+    }
+
     func testTheFileWrapperForAMissingFileLetsTheApplicationAnswer() throws {
         let served = try serve("GET /?path=/nonexistent/x HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "files")
         XCTAssertEqual(served.response.status, 404)

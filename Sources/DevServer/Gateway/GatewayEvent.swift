@@ -8,6 +8,8 @@ public enum GatewayEvent: Sendable {
     case headSent([UInt8])
     /// A body chunk as the application produced it (`fromWrite` for write()).
     case chunk([UInt8], fromWrite: Bool)
+    /// A file body sent with sendfile: its size, and its first bytes for capture.
+    case fileSent(size: Int, prefix: [UInt8])
     /// Text the application wrote to wsgi.errors (and the server's own error reports).
     case errors(String)
     /// A contract breach.

@@ -34,6 +34,9 @@ public final class GatewayExchange {
         public var serverHeader = "devserve/\(DevServeVersion.current)"
         /// The Date header's value when the application sets none.
         public var date: @Sendable () -> String = HTTPDate.now
+        /// How many bytes of a file sent with sendfile are read anyway for the observer
+        /// (capture); 0 reads none.
+        public var filePrefixForObserver = 1 << 20
 
         public init() {}
     }
@@ -61,6 +64,7 @@ public final class GatewayExchange {
     private var ending: ResponseEnding?
     private var clientWentAway = false
     private let fileBlockSize: Int
+    private let filePrefixForObserver: Int
 
     private init(plugin: LoadedPlugin, environ: EnvironStore, request: Request, transport: GatewayTransport, observer: GatewayObserver?, configuration: Configuration) {
         self.plugin = plugin
@@ -68,6 +72,7 @@ public final class GatewayExchange {
         self.observer = observer
         self.environ = environ
         self.fileBlockSize = configuration.fileBlockSize
+        self.filePrefixForObserver = configuration.filePrefixForObserver
         self.machine = ResponseStateMachine(
             request: .init(isHead: request.head.method == "HEAD", version: request.head.version, wantsKeepAlive: request.head.wantsKeepAlive),
             serverHeader: configuration.serverHeader, date: configuration.date)
@@ -172,6 +177,24 @@ public final class GatewayExchange {
         var total: Int?
         if fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, offset >= 0 {
             total = Int(info.st_size) - Int(offset)
+        }
+        if let files = transport as? FileSendingTransport, let total, total > 0, let head = machine.fileBody(length: total) {
+            perform(head)
+            if observer != nil {
+                var prefix = [UInt8](repeating: 0, count: min(total, filePrefixForObserver))
+                let read = prefix.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+                observer?.gateway(.fileSent(size: total, prefix: Array(prefix.prefix(max(0, read)))))
+            }
+            guard !clientWentAway else { return }
+            do {
+                try files.sendFile(descriptor: descriptor, offset: Int(offset), count: total)
+            } catch {
+                clientWentAway = true
+                machine.clientGone()
+                return
+            }
+            perform(machine.end())
+            return
         }
         var buffer = [UInt8](repeating: 0, count: blockSize > 0 ? blockSize : fileBlockSize)
         var sentAny = false

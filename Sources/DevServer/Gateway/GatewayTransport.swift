@@ -13,3 +13,13 @@ public protocol GatewayTransport: AnyObject {
     /// The response is over; `ending` says whether the connection can serve another request.
     func finish(_ ending: ResponseEnding)
 }
+
+/// A transport that can send part of a file without the bytes passing through the
+/// application's memory (sendfile): the core uses it for wsgi.file_wrapper bodies of regular
+/// files with a known length (PEP 3333, "Optional Platform-Specific File Handling").
+public protocol FileSendingTransport: GatewayTransport {
+    /// Sends `count` bytes of the open file `descriptor` from `offset`; returns when they
+    /// were sent. The descriptor stays the caller's.
+    /// - Throws: when the client has gone away.
+    func sendFile(descriptor: Int32, offset: Int, count: Int) throws
+}

@@ -179,6 +179,19 @@ struct ResponseStateMachine {
         return output
     }
 
+    /// A whole file body of `length` bytes about to be sent by the transport (sendfile): the
+    /// head goes out now, framed by that length. Nil when the file cannot be sent as it is
+    /// (HEAD, a status without body, or an application Content-Length that differs, whose
+    /// short or long body the chunk path reports).
+    mutating func fileBody(length: Int) -> Output? {
+        guard case .staged(let head) = state, head.allowsBody, !request.isHead, length > 0 else { return nil }
+        let framing = framing(for: head, knownLength: length)
+        guard framing == .contentLength(length) else { return nil }
+        let headBytes = serialize(head, framing: framing)
+        state = .sending(head, framing: framing, sent: length)
+        return Output(bytes: headBytes, sentHead: headBytes)
+    }
+
     // MARK: End
 
     /// The iterable is exhausted (and write() will not be called again).

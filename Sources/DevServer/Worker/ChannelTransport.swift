@@ -6,12 +6,13 @@ import NIOCore
 /// than `highWater` bytes are still waiting to reach the client, blocks until they drain: a
 /// slow client makes the application's yield or write() wait instead of devserve buffering
 /// without bound.
-final class ChannelTransport: GatewayTransport, @unchecked Sendable {
+final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
     static let highWater = 1 << 20
 
     private let eventLoop: EventLoop
     private let send: @Sendable (ByteBuffer, EventLoopPromise<Void>) -> Void
     private let complete: @Sendable (ResponseEnding) -> Void
+    private let sendRegion: @Sendable (FileRegionBox, EventLoopPromise<Void>) -> Void
     private let condition = Condition()
     private var pending: [UInt8] = []
     private var outstanding = 0
@@ -23,9 +24,13 @@ final class ChannelTransport: GatewayTransport, @unchecked Sendable {
     ///   - send: runs on the event loop: write and flush a buffer, completing the promise
     ///     when it was written (or failed).
     ///   - complete: runs on the event loop when the response is over.
-    init(eventLoop: EventLoop, send: @escaping @Sendable (ByteBuffer, EventLoopPromise<Void>) -> Void, complete: @escaping @Sendable (ResponseEnding) -> Void) {
+    init(
+        eventLoop: EventLoop, send: @escaping @Sendable (ByteBuffer, EventLoopPromise<Void>) -> Void,
+        sendRegion: @escaping @Sendable (FileRegionBox, EventLoopPromise<Void>) -> Void, complete: @escaping @Sendable (ResponseEnding) -> Void
+    ) {
         self.eventLoop = eventLoop
         self.send = send
+        self.sendRegion = sendRegion
         self.complete = complete
     }
 
@@ -59,6 +64,34 @@ final class ChannelTransport: GatewayTransport, @unchecked Sendable {
         }
     }
 
+    /// Sends the file range with a NIO FileRegion (sendfile), on a duplicate of the
+    /// descriptor that is closed once written; waits until it was.
+    func sendFile(descriptor: Int32, offset: Int, count: Int) throws {
+        try flush()
+        let duplicate = dup(descriptor)
+        guard duplicate >= 0 else { throw ClientGone() }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: duplicate)
+        let region = FileRegionBox(region: FileRegion(fileHandle: handle, readerIndex: offset, endIndex: offset + count))
+        let promise = eventLoop.makePromise(of: Void.self)
+        let done = Condition()
+        let state = Completion()
+        promise.futureResult.whenComplete { result in
+            try? handle.close()
+            done.withLock {
+                state.finished = true
+                if case .failure = result { state.failed = true }
+            }
+            done.broadcast()
+        }
+        let sendRegion = self.sendRegion
+        eventLoop.execute { sendRegion(region, promise) }
+        done.withLock { done.wait { state.finished } }
+        if done.withLock({ state.failed }) {
+            condition.withLock { gone = true }
+            throw ClientGone()
+        }
+    }
+
     func finish(_ ending: ResponseEnding) {
         let complete = self.complete
         eventLoop.execute { complete(ending) }
@@ -70,3 +103,18 @@ final class ChannelTransport: GatewayTransport, @unchecked Sendable {
         condition.broadcast()
     }
 }
+
+/// Whether a file write finished, and how (guarded by its condition).
+private final class Completion: @unchecked Sendable {
+    var finished = false
+    var failed = false
+}
+
+/// A FileRegion handed to the event loop (it is used there only).
+struct FileRegionBox: @unchecked Sendable {
+    let region: FileRegion
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

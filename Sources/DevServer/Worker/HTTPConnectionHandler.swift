@@ -225,6 +225,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
                 handler.lastWrite = promise.futureResult
             },
+            sendRegion: { box, promise in
+                let (handler, context) = loop.value
+                guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
+                // Below this handler the socket channel takes IOData: the file goes out with
+                // sendfile, never through Swift.
+                context.writeAndFlush(NIOAny(IOData.fileRegion(box.region)), promise: promise)
+                handler.lastWrite = promise.futureResult
+            },
             complete: { ending in
                 let (handler, context) = loop.value
                 handler.requestCompleted(ending, context: context)

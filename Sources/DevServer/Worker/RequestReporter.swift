@@ -60,6 +60,13 @@ final class RequestReporter: GatewayObserver {
             let keep = bytes.count <= room ? bytes : Array(bytes.prefix(room))
             kept += keep.count
             send(.chunk(id: summary.id, offset: now, size: bytes.count, bytes: keep))
+        case .fileSent(let size, let prefix):
+            summary.bytes += size
+            summary.timings.lastByte = offset
+            guard capture else { return }
+            let keep = Array(prefix.prefix(max(0, maxBody - kept)))
+            kept += keep.count
+            send(.chunk(id: summary.id, offset: offset, size: size, bytes: keep))
         case .errors(let text):
             send(.errors(id: summary.id, text: text))
         case .violation(let violation):

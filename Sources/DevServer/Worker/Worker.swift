@@ -72,6 +72,7 @@ public enum Worker {
         pool.start()
         var gateway = GatewayExchange.Configuration()
         gateway.environ = EnvironBuilder()
+        gateway.filePrefixForObserver = configuration.capture ? configuration.maxBody : 0
         let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance,
             capture: configuration.capture, maxBody: configuration.maxBody)
         let limits = configuration.limits

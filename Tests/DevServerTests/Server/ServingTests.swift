@@ -113,14 +113,17 @@ final class ServingTests: XCTestCase {
 
     func testTheFileWrapperIsServedWithItsLength() throws {
         let path = NSTemporaryDirectory() + "devserve-served-\(getpid()).txt"
-        try Data(repeating: 65, count: 100_000).write(to: URL(fileURLWithPath: path))
+        let content = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        try content.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let server = try DevServeProcess(plugin: "files")
         let client = try RawClient(port: server.port)
         try client.send("GET /?path=\(path) HTTP/1.1\r\nHost: t\r\n\r\n")
         let response = client.readResponse()
         XCTAssertEqual(response.header("Content-Length"), "100000")
-        XCTAssertEqual(response.body.count, 100_000)
+        XCTAssertEqual(Data(response.body), content, "sent with sendfile, byte for byte")
+        try client.send("GET /?path=\(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(Data(client.readResponse().body), content, "and the connection is still usable")
     }
 
     func testRequestsBeyondTheThreadPoolWaitAndAreAllServed() throws {

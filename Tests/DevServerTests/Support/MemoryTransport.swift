@@ -29,3 +29,23 @@ final class MemoryTransport: GatewayTransport {
         self.ending = ending
     }
 }
+
+/// A memory transport that also takes files whole, as sendfile would: the core must use it for
+/// regular files and never read them through Swift (beyond capture's prefix).
+final class FileMemoryTransport: FileSendingTransport {
+    let inner = MemoryTransport()
+    private(set) var files: [(offset: Int, count: Int)] = []
+
+    func write(_ bytes: [UInt8]) throws { try inner.write(bytes) }
+    func flush() throws { try inner.flush() }
+    func finish(_ ending: ResponseEnding) { inner.finish(ending) }
+
+    func sendFile(descriptor: Int32, offset: Int, count: Int) throws {
+        files.append((offset, count))
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        try inner.write(Array(bytes.prefix(max(0, read))))
+    }
+}
+
+import Foundation
