@@ -54,6 +54,7 @@ struct ListCommand: ParsableCommand {
             print(try JSONText.encode(entries))
         } else {
             print(RecordText.listing(entries), terminator: "")
+            if let status = response.status, !status.isEmpty { print(status) }
             if let statistics = response.statistics {
                 print("\(entries.count) shown, \(statistics.count) kept of \(statistics.capacity), \(statistics.evictions) evicted\(statistics.paused ? ", capture paused" : "")")
             }
@@ -79,6 +80,19 @@ struct ShowCommand: ParsableCommand {
         let response = try instance.send(ControlSocket.Request(command: "show", id: id))
         guard let record = response.record else { throw ExitCode(1) }
         print(json ? try JSONText.encode(record) : RecordText.detail(record), terminator: json ? "\n" : "")
+    }
+}
+
+/// `devserve reload`: start the next generation from the plugin file now.
+struct ReloadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload", abstract: "Reload the plugin of a running devserve now (as when its file is rewritten).")
+
+    @OptionGroup var instance: InstanceOptions
+
+    func run() throws {
+        _ = try instance.send(ControlSocket.Request(command: "reload"))
+        print("reloading; `devserve ls` shows which generation serves")
     }
 }
 

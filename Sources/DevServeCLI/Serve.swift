@@ -60,6 +60,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds after which a running request is marked timed out (default: never).")
     var requestTimeout: Double?
 
+    @Option(help: ArgumentHelp("A source file or directory to watch (repeatable); a change runs --build, or without it restarts the worker.", valueName: "path"))
+    var watch: [String] = []
+
+    @Option(help: ArgumentHelp("The command that rebuilds the plugin (run with /bin/sh -c; one at a time; a rewritten plugin reloads).", valueName: "command"))
+    var build: String?
+
+    @Flag(help: "Do not reload when the plugin file is rewritten.")
+    var noReload = false
+
     @Option(help: ArgumentHelp("Event loop threads.", visibility: .hidden))
     var eventLoops = 1
 
@@ -73,6 +82,8 @@ struct Serve: ParsableCommand {
         """
 
     func validate() throws {
+        if build != nil && watch.isEmpty { throw ValidationError("--build needs --watch: which sources does it build?") }
+        for path in watch where access(path, R_OK) != 0 { throw ValidationError("--watch \(path): no such file or directory") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
@@ -94,6 +105,9 @@ struct Serve: ParsableCommand {
         configuration.recorder.maxMemory = maxMemory.bytes
         configuration.recorder.maxBody = maxBody.bytes
         configuration.requestTimeout = requestTimeout
+        configuration.watch = watch
+        configuration.build = build
+        configuration.reloadOnChange = !noReload
         let log = ConsoleLog()
         let supervisor: Supervisor
         do {

@@ -106,7 +106,7 @@ public final class Recorder: @unchecked Sendable {
     @discardableResult
     public func apply(_ event: WorkerEvent) -> Int? {
         switch event {
-        case .hello, .ready, .loadFailed:
+        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting:
             return nil
         case .requestStarted(let start):
             return add(start)

@@ -4,7 +4,7 @@
 public enum EventFrame {
     private enum Kind: UInt8 {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
-             applicationError, requestFinished
+             applicationError, requestFinished, serving, stoppedAccepting
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -21,6 +21,10 @@ public enum EventFrame {
         case .loadFailed(let reason):
             kind = .loadFailed
             body.string(reason)
+        case .serving:
+            kind = .serving
+        case .stoppedAccepting:
+            kind = .stoppedAccepting
         case .requestStarted(let start):
             kind = .requestStarted
             body.string(start.id); body.int(start.generation); body.string(start.client); body.int(start.time)
@@ -87,6 +91,8 @@ public enum EventFrame {
         case .hello: return .hello(version: try r.int(), pid: try r.int(), generation: try r.int())
         case .ready: return .ready(plugin: try r.string(), abi: try r.string(), swift: try r.string())
         case .loadFailed: return .loadFailed(reason: try r.string())
+        case .serving: return .serving
+        case .stoppedAccepting: return .stoppedAccepting
         case .requestStarted:
             var start = RequestStart(
                 id: try r.string(), generation: try r.int(), client: try r.string(), time: try r.int(), method: try r.string(),

@@ -6,8 +6,13 @@
 public enum WorkerEvent: Sendable, Equatable {
     /// First frame: the stream's format version, the worker's pid and generation.
     case hello(version: Int, pid: Int, generation: Int)
-    /// The plugin loaded; the worker is serving.
+    /// The plugin loaded; the worker waits for SIGUSR1 before it accepts connections (two
+    /// workers never accept on the shared socket at once).
     case ready(plugin: String, abi: String, swift: String)
+    /// The worker accepts connections.
+    case serving
+    /// The worker stopped accepting (it was told to stop); it finishes its requests and exits.
+    case stoppedAccepting
     /// The plugin could not be loaded; the worker exits after this.
     case loadFailed(reason: String)
     /// A request reached the application: its head and the environ exactly as the
@@ -32,7 +37,7 @@ public enum WorkerEvent: Sendable, Equatable {
     case requestFinished(RequestSummary)
 
     /// The stream format this build writes.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 }
 
 /// A header as (name, value).

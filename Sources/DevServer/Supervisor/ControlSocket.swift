@@ -31,6 +31,8 @@ public enum ControlSocket {
         public var record: RecordJSON.Full?
         public var statistics: Recorder.Statistics?
         public var url: String?
+        /// What serves: generation, and whether the build is stale and why.
+        public var status: String?
 
         public init() {}
     }
@@ -63,13 +65,15 @@ final class ControlServer: @unchecked Sendable {
     let path: String
     private let recorder: Recorder
     private let url: String
+    private let status: SharedText
     private let descriptor: Int32
 
     /// Creates the directory (0700) and the socket (0600), replacing a stale socket left by a
     /// devserve that was killed.
-    init(port: Int, recorder: Recorder, url: String) throws {
+    init(port: Int, recorder: Recorder, url: String, status: SharedText) throws {
         self.recorder = recorder
         self.url = url
+        self.status = status
         self.path = ControlSocket.path(port: port)
         let directory = ControlSocket.directory
         if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", subject: directory, errno: errno) }
@@ -149,6 +153,7 @@ final class ControlServer: @unchecked Sendable {
             case "resume": recorder.resume()
             case "clear": recorder.clear()
             case "status": break
+            case "reload": SignalPipe.wake(SignalPipe.reloadRequest)
             default: response.error = "unknown command \(request.command)"
             }
         } catch let error as FilterError {
@@ -159,6 +164,7 @@ final class ControlServer: @unchecked Sendable {
         }
         response.statistics = recorder.statistics
         response.url = url
+        response.status = status.value
         return Array((try? JSONEncoder().encode(response)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8))
     }
 }

@@ -29,6 +29,15 @@ enum SignalPipe {
         Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
+    /// A request, not a signal: reload now (from `devserve reload` on the control thread).
+    static let reloadRequest: Int32 = 254
+
+    /// Wakes the poll loop with `code` (a signal number or ``reloadRequest``).
+    static func wake(_ code: Int32) {
+        var byte = UInt8(truncatingIfNeeded: code)
+        _ = write(writeEnd, &byte, 1)
+    }
+
     /// The signals delivered since the last call.
     static func drain() -> [Int32] {
         var signals: [Int32] = []

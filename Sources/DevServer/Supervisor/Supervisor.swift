@@ -24,6 +24,12 @@ public final class Supervisor {
         public var recorder = Recorder.Configuration()
         /// Seconds after which a request in flight is marked timed out; nil for never.
         public var requestTimeout: Double?
+        /// Reload when the plugin file is rewritten.
+        public var reloadOnChange = true
+        /// Source paths whose changes run `build` (or, without one, restart the worker).
+        public var watch: [String] = []
+        /// The build command (`/bin/sh -c`).
+        public var build: String?
 
         public init(pluginPath: String) { self.pluginPath = pluginPath }
     }
@@ -36,20 +42,50 @@ public final class Supervisor {
     /// Start-up crashes in a row before waiting for the plugin file to change.
     private static let maxStartupFailures = 5
 
-    private let configuration: Configuration
-    private let log: ConsoleLog
-    private let socket: ListeningSocket
+    let configuration: Configuration
+    let log: ConsoleLog
+    let socket: ListeningSocket
     private let executable: String
-    private let copyDirectory: String
-    private var workers: [WorkerProcess] = []
-    private var current: WorkerProcess?
-    private var generation = 1
+    let copyDirectory: String
+    var workers: [WorkerProcess] = []
+    /// The worker of the generation that serves.
+    var current: WorkerProcess?
+    /// A newer generation starting up; it replaces `current` when it reports ready.
+    var candidate: WorkerProcess?
+    /// The newest generation number given out.
+    var generation = 1
+    /// Why the generation serving is not the newest build, when it is not.
+    var stale: String?
+    let pluginWatcher: FileWatcher
+    let sourceWatcher: FileWatcher?
+    /// When to reload (debounced after the plugin file changed), and why.
+    var reloadAt: (time: Int, reason: String)?
+    /// When the plugin file was last closed after writing, for the reload latency.
+    var changedAt: Int?
+    var build: BuildProcess?
+    var buildAt: Int?
+    var buildQueued = false
+    /// The generation being replaced, until it confirms it stopped accepting.
+    var handingOverFrom: WorkerProcess?
+    var handOverDeadline: Int?
+    /// The worker about to accept is a new build: say "reloaded" when it starts.
+    var announceReload = false
+    /// What is serving and whether it is stale, for `devserve ls` (read on the control thread).
+    let status = SharedText()
     private var instances = 0
-    private var everReady = false
-    private var startupFailures = 0
+    var everReady = false
+    var startupFailures = 0
     private var restartAt: Int?
-    private var waitingForChange: FileStamp?
-    private var stopping = false
+    private var restartPlan: (generation: Int, pluginPath: String)?
+
+    /// Forgets a crash restart that was waiting for its backoff: a newer generation is
+    /// starting instead.
+    func cancelPendingRestart() {
+        restartAt = nil
+        restartPlan = nil
+    }
+    var waitingForChange: FileStamp?
+    var stopping = false
     private var stopDeadline = 0
     private var exitCode: Int32 = 0
     private var control: ControlServer?
@@ -66,6 +102,16 @@ public final class Supervisor {
         self.executable = (try? Self.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
         let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
         self.copyDirectory = "\(base)/devserve-\(getpid())-plugins"
+        mkdir(copyDirectory, 0o700)
+        self.pluginWatcher = FileWatcher(recursive: false)
+        if configuration.reloadOnChange { pluginWatcher.watch(configuration.pluginPath) }
+        if configuration.watch.isEmpty {
+            self.sourceWatcher = nil
+        } else {
+            let watcher = FileWatcher(recursive: true, isIgnored: FileWatcher.isBuildOrEditorNoise)
+            for path in configuration.watch { watcher.watch(path) }
+            self.sourceWatcher = watcher
+        }
     }
 
     /// The URL the server answers on.
@@ -86,7 +132,7 @@ public final class Supervisor {
         log.info("serving \(url) from \(configuration.pluginPath)")
         if configuration.capture {
             do {
-                control = try ControlServer(port: socket.port, recorder: recorder, url: url)
+                control = try ControlServer(port: socket.port, recorder: recorder, url: url, status: status)
             } catch {
                 log.warning("no control socket, so devserve ls/show will not reach this instance: \(error)")
             }
@@ -94,8 +140,15 @@ public final class Supervisor {
         if !ListeningSocket.isLoopback(configuration.host) {
             log.warning("listening on \(configuration.host), not loopback: anyone who can reach this machine can use the application")
         }
-        spawnWorker()
-        while !(stopping && workers.isEmpty) && !(exitCode != 0 && workers.isEmpty) {
+        if pluginWatcher.isPolling && configuration.reloadOnChange {
+            log.warning("inotify is unavailable: checking \(configuration.pluginPath) for changes every 250 ms")
+        }
+        if let snapshot = snapshot(generation: generation) {
+            current = spawnWorker(generation: generation, pluginPath: snapshot)
+        } else {
+            exitCode = 1
+        }
+        while !(stopping && workers.isEmpty && build == nil) && !(exitCode != 0 && workers.isEmpty) {
             pollOnce()
         }
         cleanUp()
@@ -106,6 +159,9 @@ public final class Supervisor {
 
     private func pollOnce() {
         var descriptors = [pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0)]
+        for descriptor in [pluginWatcher.descriptor, sourceWatcher?.descriptor, build.map(\.output)].compactMap({ $0 }) where descriptor >= 0 {
+            descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
+        }
         for worker in workers {
             for descriptor in [worker.events, worker.stdout, worker.stderr] where descriptor >= 0 {
                 descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
@@ -114,12 +170,16 @@ public final class Supervisor {
         _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
         for signal in SignalPipe.drain() { handle(signal: signal) }
         for worker in workers { readPipes(of: worker) }
+        readBuildOutput()
+        noticeChanges()
         reapChildren()
         runTimers()
     }
 
     private func pollTimeout() -> Int32 {
-        if stopping || waitingForChange != nil || configuration.requestTimeout != nil { return 200 }
+        if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }
+        if let buildAt { return Int32(max(0, min(200, (buildAt - MonotonicClock.now()) / 1000))) }
+        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) { return 200 }
         if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
         return 1000
     }
@@ -127,7 +187,10 @@ public final class Supervisor {
     private func runTimers() {
         let now = MonotonicClock.now()
         if stopping {
-            if now >= stopDeadline { for worker in workers { kill(worker.pid, SIGKILL) } }
+            if now >= stopDeadline {
+                for worker in workers { kill(worker.pid, SIGKILL) }
+                if let build { kill(-build.pid, SIGKILL) }
+            }
             return
         }
         if let timeout = configuration.requestTimeout, configuration.capture {
@@ -138,16 +201,17 @@ public final class Supervisor {
             }
         }
         trimMemoryAfterEvictions(now: now)
-        if let at = restartAt, now >= at {
+        if let at = restartAt, now >= at, let plan = restartPlan {
             restartAt = nil
-            spawnWorker()
+            current = spawnWorker(generation: plan.generation, pluginPath: plan.pluginPath)
         }
         if let stamp = waitingForChange, FileStamp(path: configuration.pluginPath) != stamp, FileStamp(path: configuration.pluginPath) != nil {
             waitingForChange = nil
             startupFailures = 0
             log.info("\(configuration.pluginPath) changed: starting a new worker")
-            spawnWorker()
+            startReload(reason: "the plugin changed")
         }
+        runReloadTimers(now: now)
     }
 
     /// Evicted records leave free memory scattered between live ones, which glibc keeps;
@@ -163,8 +227,10 @@ public final class Supervisor {
 
     // MARK: Workers
 
-    private func spawnWorker() {
-        guard !stopping else { return }
+    /// Starts a worker of `generation` loading `pluginPath` (that generation's snapshot).
+    @discardableResult
+    func spawnWorker(generation: Int, pluginPath: String) -> WorkerProcess? {
+        guard !stopping else { return nil }
         instances += 1
         var environment = ProcessEnvironment.all()
         if ProcessEnvironment.value("SWIFT_BACKTRACE") == nil {
@@ -174,7 +240,7 @@ public final class Supervisor {
         }
         let limits = configuration.limits
         let arguments = [
-            "worker", configuration.pluginPath,
+            "worker", pluginPath,
             "--generation", String(generation), "--instance", String(instances),
             "--threads", String(configuration.threads), "--event-loops", String(configuration.eventLoops),
             "--server-name", configuration.host, "--server-port", String(socket.port),
@@ -187,16 +253,32 @@ public final class Supervisor {
         do {
             let worker = try WorkerProcess.spawn(
                 executable: executable, arguments: arguments, listen: socket.descriptor,
-                environment: environment, generation: generation, instance: instances)
+                environment: environment, generation: generation, instance: instances, pluginPath: pluginPath)
             workers.append(worker)
-            current = worker
+            return worker
         } catch {
             log.error("cannot start a worker: \(error)")
-            exitCode = 1
+            if current == nil { exitCode = 1 }
+            return nil
         }
     }
 
-    private func readPipes(of worker: WorkerProcess) {
+    /// Copies the plugin file to this generation's snapshot: the worker of this generation,
+    /// and any worker restarted after it crashes, load these bytes, whatever the file on disk
+    /// becomes. Copying runs no plugin code.
+    func snapshot(generation: Int) -> String? {
+        let name = configuration.pluginPath.split(separator: "/").last.map(String.init) ?? "plugin.so"
+        let path = "\(copyDirectory)/generation-\(generation)-\(name)"
+        do {
+            try FileCopy.copy(from: configuration.pluginPath, to: path)
+            return path
+        } catch {
+            log.error("cannot read the plugin \(configuration.pluginPath): \(error)")
+            return nil
+        }
+    }
+
+    func readPipes(of worker: WorkerProcess) {
         if worker.events >= 0, let bytes = drain(&worker.events) {
             worker.eventBuffer += bytes
             do {
@@ -225,7 +307,7 @@ public final class Supervisor {
     }
 
     /// Reads what is available; nil when nothing was. Closes the descriptor at end of file.
-    private func drain(_ descriptor: inout Int32) -> [UInt8]? {
+    func drain(_ descriptor: inout Int32) -> [UInt8]? {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -243,7 +325,7 @@ public final class Supervisor {
         return result.isEmpty ? nil : result
     }
 
-    private func lines(_ bytes: [UInt8], buffer: inout [UInt8], _ each: (String) -> Void) {
+    func lines(_ bytes: [UInt8], buffer: inout [UInt8], _ each: (String) -> Void) {
         buffer += bytes
         while let newline = buffer.firstIndex(of: 10) {
             each(String(decoding: buffer[..<newline], as: UTF8.self) + "\n")
@@ -263,9 +345,24 @@ public final class Supervisor {
             worker.pluginName = plugin
             everReady = true
             log.info("worker gen \(worker.generation) pid \(worker.pid) ready: plugin \(plugin) (ABI \(abi), Swift \(swift))")
-        case .loadFailed(let reason):
+            if worker === candidate {
+                handOver(to: worker)
+            } else {
+                worker.startAccepting()
+                updateStatus()
+            }
+        case .serving, .stoppedAccepting:
+            if case .stoppedAccepting = event { worker.stoppedAccepting = true }
+            continueHandOver()
+        case .loadFailed(let reported):
+            // The worker loaded this generation's snapshot; the user knows the file by its name.
+            let reason = reported.replacing(worker.pluginPath, with: configuration.pluginPath)
             worker.loadFailure = reason
-            log.error("cannot load the plugin: \(reason)")
+            if worker === candidate {
+                candidateFailed(worker, reason: reason)
+            } else {
+                log.error("cannot load the plugin: \(reason)")
+            }
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
         case .requestBody, .responseStarted, .headSent, .chunk:
@@ -287,10 +384,16 @@ public final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             guard pid > 0 else { return }
+            if let running = build, running.pid == pid {
+                buildExited(running, status: status)
+                continue
+            }
             guard let index = workers.firstIndex(where: { $0.pid == pid }) else { continue }
             let worker = workers.remove(at: index)
             readPipes(of: worker)
             worker.closePipes()
+            worker.stoppedAccepting = true
+            defer { continueHandOver() }
             workerExited(worker, status: status)
         }
     }
@@ -301,6 +404,15 @@ public final class Supervisor {
         let who = "worker gen \(worker.generation) pid \(worker.pid)"
         if stopping {
             log.info("\(who) stopped")
+            return
+        }
+        if worker.retiring {
+            if worker.ready { log.info("\(who) retired") }
+            return
+        }
+        if worker === candidate {
+            let cause = status & 0x7F != 0 ? "crashed with \(Self.signalName(status & 0x7F))" : "exited with status \((status >> 8) & 0xFF)"
+            candidateFailed(worker, reason: worker.loadFailure ?? "\(cause) during start-up\(worker.crashSummary.map { ": \($0)" } ?? "")")
             return
         }
         if signalled {
@@ -340,13 +452,19 @@ public final class Supervisor {
             log.error("the plugin keeps failing to start: waiting for \(configuration.pluginPath) to change")
             return
         }
+        if candidate != nil {
+            log.info("a newer generation is starting: it takes over")
+            current = nil
+            return
+        }
         if startupFailures > 0 && !immediately {
             let delay = min(5_000_000, 100_000 << (startupFailures - 1))
             log.info("restarting in \(delay / 1000) ms")
             restartAt = MonotonicClock.now() + delay
+            restartPlan = (worker.generation, worker.pluginPath)
         } else {
             log.info("restarting the worker")
-            spawnWorker()
+            current = spawnWorker(generation: worker.generation, pluginPath: worker.pluginPath)
         }
     }
 
@@ -356,6 +474,8 @@ public final class Supervisor {
         switch signal {
         case SIGCHLD:
             break  // reaped after every poll
+        case SignalPipe.reloadRequest:
+            startReload(reason: "asked to (devserve reload)")
         case SIGINT, SIGTERM, SIGHUP:
             if stopping {
                 log.info("stopping now")
@@ -368,6 +488,7 @@ public final class Supervisor {
             let inFlight = workers.reduce(0) { $0 + $1.inFlight.count }
             log.info("stopping: \(inFlight) request(s) in flight get up to \(Int(configuration.limits.shutdownGrace)) s to finish (press Ctrl-C again to stop now)")
             for worker in workers { kill(worker.pid, SIGTERM) }
+            if let build { kill(-build.pid, SIGTERM) }
             stopDeadline = MonotonicClock.now() + Int((configuration.limits.shutdownGrace + 2) * 1_000_000)
         default:
             break

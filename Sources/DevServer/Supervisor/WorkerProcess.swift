@@ -11,6 +11,10 @@ final class WorkerProcess {
     let pid: pid_t
     let generation: Int
     let instance: Int
+    /// The snapshot of the plugin this worker loads (its generation's build).
+    let pluginPath: String
+    /// Replaced by a newer generation: it finishes its requests and exits; no crash report.
+    var retiring = false
     let startedAt = MonotonicClock.now()
     /// Read ends: the event stream (fd 4 in the worker), its stdout and its stderr.
     var events: Int32
@@ -22,6 +26,10 @@ final class WorkerProcess {
     /// The last 64 KiB of stderr, for the crash report.
     var stderrTail: [UInt8] = []
     var ready = false
+    /// Told to accept (SIGUSR1 sent).
+    var accepting = false
+    /// Stopped accepting (it said so, or it exited).
+    var stoppedAccepting = false
     var loadFailure: String?
     /// The Swift runtime's crash banner was seen: the process is dying.
     var crashing = false
@@ -30,8 +38,9 @@ final class WorkerProcess {
     var inFlight: [String: (method: String, target: String)] = [:]
     var pluginName = ""
 
-    private init(pid: pid_t, generation: Int, instance: Int, events: Int32, stdout: Int32, stderr: Int32) {
+    private init(pid: pid_t, generation: Int, instance: Int, pluginPath: String, events: Int32, stdout: Int32, stderr: Int32) {
         self.pid = pid
+        self.pluginPath = pluginPath
         self.generation = generation
         self.instance = instance
         self.events = events
@@ -41,7 +50,7 @@ final class WorkerProcess {
 
     /// Spawns `executable arguments…` with fd 3 = `listen`, fd 4 = an event pipe, and stdout
     /// and stderr as pipes; every other descriptor is closed in the child.
-    static func spawn(executable: String, arguments: [String], listen: Int32, environment: [String], generation: Int, instance: Int) throws -> WorkerProcess {
+    static func spawn(executable: String, arguments: [String], listen: Int32, environment: [String], generation: Int, instance: Int, pluginPath: String) throws -> WorkerProcess {
         var eventPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
@@ -65,7 +74,7 @@ final class WorkerProcess {
         // The worker gets default signal handling and an empty mask, whatever ours are.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGHUP] { sigaddset(&defaults, signal) }
+        for signal in [SIGINT, SIGTERM, SIGCHLD, SIGPIPE, SIGHUP, SIGUSR1] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -83,7 +92,14 @@ final class WorkerProcess {
             throw SystemCallError(call: "posix_spawn", subject: executable, errno: status)
         }
         for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
-        return WorkerProcess(pid: pid, generation: generation, instance: instance, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+        return WorkerProcess(pid: pid, generation: generation, instance: instance, pluginPath: pluginPath, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+    }
+
+    /// Lets the worker accept connections.
+    func startAccepting() {
+        guard !accepting else { return }
+        accepting = true
+        kill(pid, SIGUSR1)
     }
 
     /// Closes whichever pipes are still open.

@@ -59,6 +59,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var lastWrite: EventLoopFuture<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// Whether a response was completed on this connection.
+    private var servedAny = false
 
     init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
         self.worker = worker
@@ -69,7 +71,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
-        worker.connections.opened()
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        worker.connections.opened(self) { [eventLoop = context.eventLoop] in
+            eventLoop.execute { loop.value.0.stopWhenIdle(context: loop.value.1) }
+        }
         startIdleTimer(context: context)
         context.fireChannelActive()
     }
@@ -154,7 +159,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         receiving?.body.fail(.broken("the client went away"))
         for case .request(let pending) in queue { pending.body.fail(.broken("the client went away")) }
         queue.removeAll()
-        worker.connections.closed()
+        worker.connections.closed(self)
         context.fireChannelInactive()
     }
 
@@ -245,6 +250,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard let finished = running else { return }
         running = nil
         transport = nil
+        servedAny = true
         switch ending {
         case .abort, .close:
             // An aborted response still gets what was already written (the client then sees
@@ -294,6 +300,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             lastWrite.whenComplete { _ in loop.value.close(promise: nil) }
         } else {
             context.close(promise: nil)
+        }
+    }
+
+    // MARK: Stopping
+
+    /// The worker is stopping: an idle keep-alive connection closes now; one that has sent
+    /// nothing yet gets a moment for its request (it was accepted before the stop, so it is
+    /// answered); a busy one closes after its response (`isStopping`).
+    private func stopWhenIdle(context: ChannelHandlerContext) {
+        guard !closed else { return }
+        let isIdle = running == nil && queue.isEmpty && receiving == nil
+        guard isIdle else { return }
+        if servedAny {
+            close(context: context, afterWrites: true)
+            return
+        }
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(500)) {
+            let (handler, context) = loop.value
+            if handler.running == nil && handler.queue.isEmpty && handler.receiving == nil { handler.close(context: context, afterWrites: true) }
         }
     }
 

@@ -53,7 +53,9 @@ public enum Worker {
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
-        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        var waitSignals = stopSignals
+        sigaddset(&waitSignals, SIGUSR1)
+        pthread_sigmask(SIG_BLOCK, &waitSignals, nil)
 
         let events = EventWriter(descriptor: eventDescriptor)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
@@ -103,6 +105,17 @@ public enum Worker {
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
+        // Loaded: say so, then accept only when the supervisor says the previous generation
+        // has stopped accepting. Two processes accepting on one socket race for each
+        // connection, and NIO asserts when it loses (debug builds).
+        events.send(.ready(plugin: plugin.name, abi: plugin.abi.description, swift: SwiftVersion.format(plugin.swiftVersion)))
+        var go: Int32 = 0
+        sigwait(&waitSignals, &go)
+        if go != SIGUSR1 {
+            plugin.shutdown()
+            events.flush()
+            exit(0)
+        }
         let server: Channel
         do {
             server = try bootstrap.withBoundSocket(listenDescriptor).wait()
@@ -111,12 +124,13 @@ public enum Worker {
             events.flush()
             exit(4)
         }
-        events.send(.ready(plugin: plugin.name, abi: plugin.abi.description, swift: SwiftVersion.format(plugin.swiftVersion)))
+        events.send(.serving)
 
         // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
         try? server.close().wait()
+        events.send(.stoppedAccepting)
         _ = worker.drain(grace: configuration.limits.shutdownGrace)
         plugin.shutdown()
         events.flush()

@@ -80,26 +80,36 @@ final class WorkerContext: @unchecked Sendable {
             status: refusal.code, bytes: 0, durationMicroseconds: 0, outcome: "bad-request: \(refusal.detail)")))
     }
 
-    /// Stops taking new work and waits (at most `grace` seconds) for requests in flight.
-    /// - Returns: how many were still running when the grace ran out.
+    /// Stops taking new work and waits (at most `grace` seconds) for requests in flight and
+    /// for every open connection to finish: a connection accepted just before the stop, whose
+    /// request has not been read yet, is still answered (then closed), never dropped.
+    /// - Returns: how many requests were still running when the grace ran out.
     func drain(grace: Double) -> Int {
         lock.withLock { stopping = true }
+        connections.stopAll()
         let deadline = MonotonicClock.now() + Int(grace * 1_000_000)
         while true {
             let left = lock.withLock { inFlight }
-            if left == 0 || MonotonicClock.now() >= deadline { return left }
-            usleepMilliseconds(10)
+            if (left == 0 && connections.count == 0) || MonotonicClock.now() >= deadline { return left }
+            usleepMilliseconds(5)
         }
     }
 }
 
-/// Counts open connections (for the worker's stop and for tests).
+/// The open connections: counted (for the worker's stop and for tests), each with a hook that
+/// closes it once it is idle, run on its event loop when the worker stops.
 final class ConnectionCounter: @unchecked Sendable {
     private let lock = Lock()
-    private var open = 0
-    func opened() { lock.withLock { open += 1 } }
-    func closed() { lock.withLock { open -= 1 } }
-    var count: Int { lock.withLock { open } }
+    private var hooks: [ObjectIdentifier: @Sendable () -> Void] = [:]
+
+    func opened(_ owner: AnyObject, stop: @escaping @Sendable () -> Void) { lock.withLock { hooks[ObjectIdentifier(owner)] = stop } }
+    func closed(_ owner: AnyObject) { lock.withLock { hooks[ObjectIdentifier(owner)] = nil } }
+    var count: Int { lock.withLock { hooks.count } }
+
+    /// Asks every connection to close as soon as it is idle.
+    func stopAll() {
+        for stop in lock.withLock({ Array(hooks.values) }) { stop() }
+    }
 }
 
 #if canImport(Glibc)
