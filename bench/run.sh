@@ -77,3 +77,22 @@ supervisor_rss=$(awk '/VmRSS/ {print int($2/1024)}' "/proc/$server_pid/status")
 kept=$("$BIN/devserve" ls --port "$PORT" | tail -1)
 echo "supervisor RSS: ${supervisor_rss} MiB (target: under 64 + 40 = 104 MiB); $kept"
 unserve
+
+echo "== reload: latency and failed requests during 20 reloads under load (wrk, 16 connections)"
+reload_dir=$(mktemp -d)
+cp "$BIN/libhello.so" "$reload_dir/app.so"
+(pin 0 "$BIN/devserve" "$reload_dir/app.so" --port 0 --no-tui --no-capture >"$work/server.log" 2>&1) &
+server_pid=$!
+for _ in $(seq 1 200); do grep -aq "ready: plugin" "$work/server.log" && break; sleep 0.05; done
+PORT=$(grep -ao 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | cut -d: -f3)
+(pin 1 wrk -t1 -c16 -d60s "http://127.0.0.1:$PORT/log") >"$work/wrk-reload.txt" &
+wrk_pid=$!
+sleep 1
+python3 bench/reload.py "$PORT" "$reload_dir/app.so" "$BIN/libhello.so" "$BIN/liberrors.so" 20
+kill -INT "$wrk_pid" 2>/dev/null; wait "$wrk_pid" 2>/dev/null || true
+requests=$(awk '/requests in/ {print $1}' "$work/wrk-reload.txt")
+errors=$(grep -a "Socket errors" "$work/wrk-reload.txt" || echo "Socket errors: none")
+non2xx=$(grep -a "Non-2xx" "$work/wrk-reload.txt" || echo "Non-2xx or 3xx responses: 0")
+echo "under load: $requests requests during the reloads; $errors; $non2xx"
+unserve
+rm -rf "$reload_dir"

@@ -37,6 +37,10 @@ public final class GatewayExchange {
         /// How many bytes of a file sent with sendfile are read anyway for the observer
         /// (capture); 0 reads none.
         public var filePrefixForObserver = 1 << 20
+        /// Whether the server is closing its connections (a worker retiring): responses whose
+        /// head is not yet sent say `Connection: close`, so keep-alive clients do not reuse a
+        /// connection about to close.
+        public var serverClosing: @Sendable () -> Bool = { false }
 
         public init() {}
     }
@@ -75,7 +79,7 @@ public final class GatewayExchange {
         self.filePrefixForObserver = configuration.filePrefixForObserver
         self.machine = ResponseStateMachine(
             request: .init(isHead: request.head.method == "HEAD", version: request.head.version, wantsKeepAlive: request.head.wantsKeepAlive),
-            serverHeader: configuration.serverHeader, date: configuration.date)
+            serverHeader: configuration.serverHeader, date: configuration.date, serverClosing: configuration.serverClosing)
         let contentLength = request.head.values("content-length").first.flatMap { Int($0.trimmingWhitespace()) }
         self.input = RequestInputStream(source: request.body, contentLength: contentLength)
         if request.head.expectsContinue && request.head.version == .http1_1 {

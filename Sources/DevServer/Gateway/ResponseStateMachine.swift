@@ -73,12 +73,22 @@ struct ResponseStateMachine {
     /// Adds the Date and Server headers' values.
     let serverHeader: String
     let date: () -> String
+    /// Whether the server is closing connections: then no response keeps one alive.
+    let serverClosing: () -> Bool
 
-    init(request: Request, serverHeader: String = "devserve/\(DevServeVersion.current)", date: @escaping @Sendable () -> String = HTTPDate.now) {
+    init(
+        request: Request, serverHeader: String = "devserve/\(DevServeVersion.current)", date: @escaping @Sendable () -> String = HTTPDate.now,
+        serverClosing: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.request = request
         self.serverHeader = serverHeader
         self.date = date
+        self.serverClosing = serverClosing
     }
+
+    /// Whether this response may leave the connection open: the client wants it, the head
+    /// said so (decided once, when it was sent), and the server is not closing.
+    private var keepsAlive = true
 
     /// Whether anything has been put on the wire for this response (a final status).
     var hasSentHead: Bool {
@@ -265,7 +275,7 @@ struct ResponseStateMachine {
 
     // MARK: Framing and serialization
 
-    private var keepAliveEnding: ResponseEnding { request.wantsKeepAlive ? .keepAlive : .close }
+    private var keepAliveEnding: ResponseEnding { request.wantsKeepAlive && keepsAlive ? .keepAlive : .close }
 
     /// Chooses the framing, once, when the head is about to be sent.
     private func framing(for head: ResponseHead, knownLength: Int?) -> Framing {
@@ -279,7 +289,8 @@ struct ResponseStateMachine {
     /// The status line and headers, with the server's own: Date and Server when the
     /// application did not set them, the framing header, and Connection when it is not the
     /// version's default.
-    private func serialize(_ head: ResponseHead, framing: Framing, closing: Bool = false) -> [UInt8] {
+    private mutating func serialize(_ head: ResponseHead, framing: Framing, closing: Bool = false) -> [UInt8] {
+        if serverClosing() { keepsAlive = false }
         var bytes = Array("HTTP/1.1 ".utf8) + head.status + [13, 10]
         bytes.reserveCapacity(256)
         func add(_ name: String, _ value: [UInt8]) {
@@ -296,7 +307,7 @@ struct ResponseStateMachine {
         default:
             break
         }
-        let keepAlive = request.wantsKeepAlive && framing != .closeDelimited && !closing
+        let keepAlive = request.wantsKeepAlive && framing != .closeDelimited && !closing && keepsAlive
         if !keepAlive && request.version != .http1_0 {
             add("Connection", Array("close".utf8))
         } else if keepAlive && request.version == .http1_0 {

@@ -59,8 +59,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var lastWrite: EventLoopFuture<Void>?
     private var idleTimer: Scheduled<Void>?
-    /// Whether a response was completed on this connection.
-    private var servedAny = false
 
     init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
         self.worker = worker
@@ -250,7 +248,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard let finished = running else { return }
         running = nil
         transport = nil
-        servedAny = true
         switch ending {
         case .abort, .close:
             // An aborted response still gets what was already written (the client then sees
@@ -305,17 +302,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Stopping
 
-    /// The worker is stopping: an idle keep-alive connection closes now; one that has sent
-    /// nothing yet gets a moment for its request (it was accepted before the stop, so it is
-    /// answered); a busy one closes after its response (`isStopping`).
+    /// The worker is stopping: an idle connection gets a moment for one more request (an
+    /// active keep-alive client sends it within microseconds; one just accepted has not sent
+    /// its first yet), which is answered with `Connection: close`; a busy one closes after its
+    /// response (`isStopping`). Closing an idle keep-alive connection at once would race with
+    /// a client sending on it.
     private func stopWhenIdle(context: ChannelHandlerContext) {
         guard !closed else { return }
         let isIdle = running == nil && queue.isEmpty && receiving == nil
         guard isIdle else { return }
-        if servedAny {
-            close(context: context, afterWrites: true)
-            return
-        }
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.scheduleTask(in: .milliseconds(500)) {
             let (handler, context) = loop.value

@@ -75,6 +75,8 @@ public enum Worker {
         var gateway = GatewayExchange.Configuration()
         gateway.environ = EnvironBuilder()
         gateway.filePrefixForObserver = configuration.capture ? configuration.maxBody : 0
+        let stopping = StopFlag()
+        gateway.serverClosing = { stopping.isSet }
         let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance,
             capture: configuration.capture, maxBody: configuration.maxBody)
         let limits = configuration.limits
@@ -129,6 +131,7 @@ public enum Worker {
         // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
+        stopping.set()
         try? server.close().wait()
         events.send(.stoppedAccepting)
         _ = worker.drain(grace: configuration.limits.shutdownGrace)
@@ -136,4 +139,12 @@ public enum Worker {
         events.flush()
         exit(0)
     }
+}
+
+/// A flag set once, read from any thread: the worker is stopping.
+final class StopFlag: @unchecked Sendable {
+    private let lock = Lock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }
