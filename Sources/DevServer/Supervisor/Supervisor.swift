@@ -122,6 +122,11 @@ public final class Supervisor {
 
     /// Serves until stopped. - Returns: the process exit code.
     public func run() -> Int32 {
+        // For harnesses (the test suite): die with the process that started us, even if it
+        // is killed or crashes, so no server outlives its test. Workers die with us in turn.
+        if ProcessEnvironment.value("DEVSERVE_DIE_WITH_PARENT") == "1" {
+            _ = devserve_shim_set_parent_death_signal(SIGTERM)
+        }
         do {
             try SignalPipe.install()
         } catch {

@@ -19,6 +19,8 @@ final class DevServeProcess: @unchecked Sendable {
         process.standardError = output
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        // A test process that crashes must not leave this server running.
+        environment["DEVSERVE_DIE_WITH_PARENT"] = "1"
         environment.merge(extra) { $1 }
         process.environment = environment
         output.fileHandleForReading.readabilityHandler = { [weak self] handle in
