@@ -17,6 +17,7 @@ let samples: [(product: String, target: String, path: String, isC: Bool)] = [
     ("router", "RouterSample", "samples/router", false),
     ("errors", "ErrorsSample", "samples/errors", false),
     ("files", "FilesSample", "samples/files", false),
+    ("bench", "BenchSample", "samples/bench", false),
     // Loader and conformance fixtures (Tests/Fixtures/README.md says what each one is for).
     ("fixture-wrong-major", "FixtureWrongMajor", "Tests/Fixtures/wrong-major", true),
     ("fixture-no-entry", "FixtureNoEntry", "Tests/Fixtures/no-entry", true),

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # devserve's benchmarks, measured on this machine in one run.
 #
-#   bench/run.sh            full run (release build, several rounds)
-#   bench/run.sh --quick    a short run that only shows nothing has rotted (CI)
+#   bench/run.sh            full run (release build, several rounds); writes BENCHMARKS.md
+#   bench/run.sh --quick    a short run that only shows nothing has rotted (CI); prints only
 #
-# The server is pinned to CPU 0 and the load generator to CPU 1; only 127.0.0.1 is loaded;
-# every run is bounded in time. Figures are printed; nothing is asserted.
+# Peers in the same run (bench/compare.py): nginx, werkzeug, gunicorn and waitress, serving the
+# same application (samples/bench and its Python twin bench/peers/app.py). The server is pinned
+# to CPU 0 and the load generator to CPU 1; only 127.0.0.1 is loaded; every run is bounded in
+# time. Figures are printed; nothing is asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-if ! command -v wrk >/dev/null; then
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v taskset >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+venv=bench/.venv
+if [ ! -x "$venv/bin/waitress-serve" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q werkzeug gunicorn waitress
 fi
 if [ "$quick" = 1 ]; then
   config=debug; scratch=.build; duration=2s; rounds=3
@@ -47,6 +58,11 @@ load() {
   (pin 1 wrk -t1 -c"$1" -d"$duration" "http://127.0.0.1:$PORT/") | awk '/Requests\/sec/ {print $2}'
 }
 
+echo "== peers: the same application in devserve, nginx, werkzeug, gunicorn and waitress"
+python3 bench/compare.py "$BIN" "$venv" "$work/peers.md" $([ "$quick" = 1 ] && echo --quick) | tee /dev/null >/dev/null
+cat "$work/peers.md"
+
+exec 3>&1 1> >(tee "$work/devserve.txt")
 echo "== worker trap -> next request served ($rounds rounds)"
 serve errors
 python3 bench/trap_recovery.py "$PORT" "$rounds"
@@ -96,3 +112,31 @@ non2xx=$(grep -a "Non-2xx" "$work/wrk-reload.txt" || echo "Non-2xx or 3xx respon
 echo "under load: $requests requests during the reloads; $errors; $non2xx"
 unserve
 rm -rf "$reload_dir"
+
+exec 1>&3 3>&-
+sleep 0.2
+if [ "$quick" = 0 ]; then
+  {
+    echo "# Benchmarks"
+    echo
+    echo "Measured by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Reproduce with that one command."
+    echo
+    echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r);"
+    echo "$(swift --version 2>/dev/null | head -1); $(nginx -v 2>&1); $("$venv/bin/pip" list 2>/dev/null | awk '/^(Werkzeug|gunicorn|waitress) / {printf "%s %s, ", $1, $2}' | sed 's/, $//')."
+    echo "Servers on CPU 0, load (wrk 4.1, or Python clients) on CPU 1; every server serves the same application"
+    echo "(samples/bench, or bench/peers/app.py for the Python servers). nginx answers \`return 200\` with one worker."
+    echo
+    cat bench/commands.md
+    echo
+    echo "## Against peers"
+    echo
+    cat "$work/peers.md"
+    echo
+    echo "## devserve's own figures"
+    echo
+    echo '```'
+    grep -av '^round [0-9]*:' "$work/devserve.txt"
+    echo '```'
+  } > BENCHMARKS.md
+  echo "wrote BENCHMARKS.md"
+fi

@@ -14,16 +14,15 @@ extension Supervisor {
 
     /// Reads the watchers: the plugin rewritten schedules a reload; sources changed schedule
     /// a build (or, without `--build`, a reload).
-    func noticeChanges() {
+    func noticeChanges(plugin: Bool, sources: Bool) {
         let now = MonotonicClock.now()
-        let pluginName = Self.name(of: configuration.pluginPath)
-        let pluginDirectory = FileWatcher.directory(of: configuration.pluginPath)
-        let isPlugin: (String) -> Bool = { FileWatcher.directory(of: $0) == pluginDirectory && Self.name(of: $0) == pluginName }
-        if configuration.reloadOnChange, pluginWatcher.changes().contains(where: isPlugin), FileStamp(path: configuration.pluginPath) != nil {
+        let location = pluginLocation
+        let isPlugin: (String) -> Bool = { FileWatcher.directory(of: $0) == location.directory && Self.name(of: $0) == location.name }
+        if plugin, configuration.reloadOnChange, pluginWatcher.changes().contains(where: isPlugin), FileStamp(path: configuration.pluginPath) != nil {
             changedAt = changedAt ?? now
             reloadAt = (now + Self.reloadDebounce, "\(configuration.pluginPath) changed")
         }
-        guard let sourceWatcher else { return }
+        guard sources, let sourceWatcher else { return }
         let sources = sourceWatcher.changes().filter { !isPlugin($0) }
         guard let first = sources.first else { return }
         if configuration.build != nil {

@@ -57,6 +57,8 @@ public final class Supervisor {
     /// Why the generation serving is not the newest build, when it is not.
     var stale: String?
     let pluginWatcher: FileWatcher
+    /// The plugin file's directory and name, to recognise its changes.
+    lazy var pluginLocation = (directory: FileWatcher.directory(of: configuration.pluginPath), name: Self.name(of: configuration.pluginPath))
     let sourceWatcher: FileWatcher?
     /// When to reload (debounced after the plugin file changed), and why.
     var reloadAt: (time: Int, reason: String)?
@@ -173,10 +175,15 @@ public final class Supervisor {
             }
         }
         _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
+        let readable = Set(descriptors.filter { $0.revents != 0 }.map(\.fd))
         for signal in SignalPipe.drain() { handle(signal: signal) }
         for worker in workers { readPipes(of: worker) }
         readBuildOutput()
-        noticeChanges()
+        // Watchers are read when inotify says so, not on every wake-up (under load the loop
+        // wakes thousands of times a second for worker events).
+        noticeChanges(
+            plugin: pluginWatcher.isPolling || pluginWatcher.descriptor.map(readable.contains) == true,
+            sources: sourceWatcher.map { $0.isPolling || $0.descriptor.map(readable.contains) == true } ?? false)
         reapChildren()
         runTimers()
     }

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""devserve beside its peers, measured in one run on this machine.
+
+Usage: compare.py BIN_DIR VENV OUTPUT.md [--quick]
+
+Servers (each serving the same application: samples/bench, or its twin bench/peers/app.py):
+devserve with capture on and with --no-capture, nginx (`return 200`, one worker: the ceiling
+of this box, hello world only), werkzeug's threaded dev server, gunicorn (gthread, 1 worker,
+8 threads) and waitress (8 threads). Each server runs on CPU 0 and wrk or the Python client on
+CPU 1; only 127.0.0.1 is loaded; every run is bounded in time. Rounds alternate the order of
+the servers; the tables show medians, ratios to nginx and to the fastest Python peer of the
+same run, and the server's CPU time per request (the steadier figure on a shared machine).
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BIN, VENV, OUTPUT = (os.path.abspath(argument) for argument in sys.argv[1:4])
+QUICK = "--quick" in sys.argv
+DURATION = "1s" if QUICK else "5s"
+ROUNDS = 1 if QUICK else 3
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PYTHON_PEERS = ["werkzeug", "gunicorn", "waitress"]
+
+
+def pinned(cpu, argv):
+    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
+        return ["taskset", "-c", str(cpu)] + argv
+    return argv
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port, path, timeout=2.0):
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
+def process_tree_cpu(pid):
+    """utime + stime, in seconds, of `pid` and every process below it."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+            except (OSError, IndexError):
+                pass
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        if current in parents:
+            total += parents[current][1]
+        stack += [child for child, (parent, _) in parents.items() if parent == current]
+    return total / CLOCK_TICKS
+
+
+class Server:
+    def __init__(self, name, argv_for_port, cwd=None, hello_only=False):
+        self.name, self.argv_for_port, self.cwd, self.hello_only = name, argv_for_port, cwd, hello_only
+        self.process, self.port = None, None
+
+    def start(self):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            pinned(0, self.argv_for_port(self.port)), cwd=self.cwd, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if get(self.port, "/hello").startswith(b"HTTP/1.1 200") or get(self.port, "/hello").startswith(b"HTTP/1.0 200"):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit(f"{self.name} did not start")
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def wrk(port, connections, extra=()):
+    argv = pinned(1, ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--timeout", "5s", *extra, f"http://127.0.0.1:{port}/hello"])
+    text = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    total = int(re.search(r"(\d+) requests in", text).group(1))
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    return rate, total, errors + (int(non2xx.group(1)) if non2xx else 0)
+
+
+def measure(server, run):
+    """Runs `run` against the server, returning its result plus CPU microseconds per request."""
+    before = process_tree_cpu(server.process.pid)
+    rate, total, errors = run()
+    used = process_tree_cpu(server.process.pid) - before
+    return rate, (used * 1e6 / total if total else float("nan")), errors
+
+
+def stream_delays(port, requests=4 if QUICK else 8):
+    """Microseconds from each chunk's yield (its stamp) to its arrival here."""
+    delays = []
+    for _ in range(requests):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /stream?n=20&delay_ms=5 HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            buffer, seen = b"", set()
+            while True:
+                chunk = s.recv(65536)
+                arrived = time.monotonic_ns()
+                if not chunk:
+                    break
+                buffer += chunk
+                for index, stamp in re.findall(rb"S(\d+) (\d+)E", buffer):
+                    if index not in seen:
+                        seen.add(index)
+                        delays.append((arrived - int(stamp)) / 1000)
+    return delays
+
+
+def nginx_argv(port):
+    directory = tempfile.mkdtemp(prefix="devserve-bench-nginx-")
+    with open(f"{directory}/nginx.conf", "w") as f:
+        f.write(f"""user root; worker_processes 1; daemon off; pid {directory}/nginx.pid;
+error_log {directory}/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {directory}/body; proxy_temp_path {directory}/proxy;
+  fastcgi_temp_path {directory}/fastcgi; uwsgi_temp_path {directory}/uwsgi; scgi_temp_path {directory}/scgi;
+  keepalive_requests 1000000;
+  server {{ listen 127.0.0.1:{port}; location / {{ return 200 "Hello world!\\n"; }} }}
+}}
+""")
+    return ["nginx", "-c", f"{directory}/nginx.conf", "-p", directory]
+
+
+PEERS = os.path.join(HERE, "peers")
+SERVERS = [
+    Server("devserve", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui"]),
+    Server("devserve --no-capture", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui", "--no-capture"]),
+    Server("nginx", nginx_argv, hello_only=True),
+    Server("werkzeug", lambda p: [f"{VENV}/bin/python", f"{PEERS}/werkzeug_server.py", str(p)]),
+    Server("gunicorn", lambda p: [f"{VENV}/bin/gunicorn", "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{p}", "--log-level", "warning", "app:app"], cwd=PEERS),
+    Server("waitress", lambda p: [f"{VENV}/bin/waitress-serve", f"--listen=127.0.0.1:{p}", "--threads=8", "app:app"], cwd=PEERS),
+]
+TESTS = {
+    "hello, keep-alive, 1 connection": lambda s: measure(s, lambda: wrk(s.port, 1)),
+    "hello, keep-alive, 64 connections": lambda s: measure(s, lambda: wrk(s.port, 64)),
+    "hello, Connection: close, 64 connections": lambda s: measure(s, lambda: wrk(s.port, 64, ["-H", "Connection: close"])),
+    "1 MiB POST echoed, 4 connections": lambda s: measure(s, lambda: wrk(s.port, 4, ["-s", f"{PEERS}/post.lua"])),
+}
+
+results = {test: {server.name: [] for server in SERVERS} for test in TESTS}
+delays = {server.name: [] for server in SERVERS}
+for round_ in range(ROUNDS):
+    order = SERVERS[round_ % len(SERVERS):] + SERVERS[:round_ % len(SERVERS)]
+    for server in order:
+        print(f"round {round_ + 1}/{ROUNDS}: {server.name}", file=sys.stderr, flush=True)
+        server.start()
+        try:
+            if not QUICK:
+                wrk(server.port, 64)  # warm-up
+            for test, run in TESTS.items():
+                if server.hello_only and not test.startswith("hello"):
+                    continue
+                results[test][server.name].append(run(server))
+            if not server.hello_only:
+                delays[server.name] += stream_delays(server.port)
+        finally:
+            server.stop()
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+lines = [f"Rounds: {ROUNDS}, each wrk run {DURATION}; medians. CPU is the server's own time (all its processes) per request.", ""]
+for test in TESTS:
+    rows = {name: runs for name, runs in results[test].items() if runs}
+    rate = {name: median([r[0] for r in runs]) for name, runs in rows.items()}
+    best_python = max((rate[name] for name in PYTHON_PEERS if name in rate), default=float("nan"))
+    nginx = rate.get("nginx")
+    lines += [f"### {test}", "", "| server | requests/s | × nginx | × best Python peer | CPU µs/request | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, runs in rows.items():
+        cpu = median([r[1] for r in runs])
+        errors = sum(r[2] for r in runs)
+        vs_nginx = f"{rate[name] / nginx:.3f}" if nginx else "-"
+        lines.append(f"| {name} | {rate[name]:,.0f} | {vs_nginx} | {rate[name] / best_python:.2f} | {cpu:.1f} | {errors} |")
+    if test.startswith("1 MiB"):
+        lines += ["", "Each request carries 1 MiB each way."]
+    lines.append("")
+lines += ["### streamed response: 20 chunks 5 ms apart, delay from yield to arrival", "", "| server | chunks | p50 µs | p99 µs |", "| --- | ---: | ---: | ---: |"]
+for name, values in delays.items():
+    if values:
+        ordered = sorted(values)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        lines.append(f"| {name} | {len(values)} | {median(values):.0f} | {p99:.0f} |")
+lines.append("")
+with open(OUTPUT, "w") as f:
+    f.write("\n".join(lines))
+print("\n".join(lines))
