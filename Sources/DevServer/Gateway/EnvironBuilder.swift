@@ -29,18 +29,20 @@ public struct EnvironBuilder: Sendable {
         let prefix = Array(mountPrefix.utf8)
         guard path.starts(with: prefix), path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") else { return nil }
 
+        // Every key below is distinct (HTTP_* never collides with the CGI names), so entries
+        // are appended without a lookup.
         let environ = EnvironStore()
-        environ["REQUEST_METHOD"] = Array(head.method.utf8)
-        environ["SCRIPT_NAME"] = prefix
-        environ["PATH_INFO"] = Array(path[prefix.count...])
-        environ["QUERY_STRING"] = Array(query.utf8)
-        environ["REQUEST_URI"] = Array(head.target.utf8)
-        environ["SERVER_NAME"] = Array(connection.serverName.utf8)
-        environ["SERVER_PORT"] = Array(String(connection.serverPort).utf8)
-        environ["SERVER_PROTOCOL"] = Array(head.version.description.utf8)
-        environ["SERVER_SOFTWARE"] = Array(serverSoftware.utf8)
-        environ["REMOTE_ADDR"] = Array(connection.remoteAddress.utf8)
-        environ["REMOTE_PORT"] = Array(String(connection.remotePort).utf8)
+        environ.append("REQUEST_METHOD".utf8, head.method.utf8)
+        environ.append("SCRIPT_NAME".utf8, prefix)
+        environ.append("PATH_INFO".utf8, path[prefix.count...])
+        environ.append("QUERY_STRING".utf8, query.utf8)
+        environ.append("REQUEST_URI".utf8, head.target.utf8)
+        environ.append("SERVER_NAME".utf8, connection.serverName.utf8)
+        environ.append("SERVER_PORT".utf8, String(connection.serverPort).utf8)
+        environ.append("SERVER_PROTOCOL".utf8, head.version.description.utf8)
+        environ.append("SERVER_SOFTWARE".utf8, serverSoftware.utf8)
+        environ.append("REMOTE_ADDR".utf8, connection.remoteAddress.utf8)
+        environ.append("REMOTE_PORT".utf8, String(connection.remotePort).utf8)
 
         var order: [String] = []
         var joined: [String: String] = [:]
@@ -58,15 +60,15 @@ public struct EnvironBuilder: Sendable {
                 joined[key] = value
             }
         }
-        for key in order { environ[key] = Array(joined[key]!.utf8) }
+        for key in order { environ.append(key.utf8, joined[key]!.utf8) }
 
-        environ["wsgi.version"] = Array("1.0".utf8)
-        environ["wsgi.url_scheme"] = Array(connection.scheme.utf8)
-        environ["wsgi.multithread"] = Array("true".utf8)
-        environ["wsgi.multiprocess"] = Array("false".utf8)
-        environ["wsgi.run_once"] = Array("false".utf8)
-        environ["wsgi.input_terminated"] = Array("true".utf8)
-        environ["devserve.request_id"] = Array(requestID.utf8)
+        environ.append("wsgi.version".utf8, "1.0".utf8)
+        environ.append("wsgi.url_scheme".utf8, connection.scheme.utf8)
+        environ.append("wsgi.multithread".utf8, "true".utf8)
+        environ.append("wsgi.multiprocess".utf8, "false".utf8)
+        environ.append("wsgi.run_once".utf8, "false".utf8)
+        environ.append("wsgi.input_terminated".utf8, "true".utf8)
+        environ.append("devserve.request_id".utf8, requestID.utf8)
         return environ
     }
 

@@ -1,31 +1,34 @@
 /// The environ of one request: PEP 3333, "environ Variables", as the native ABI carries it:
 /// an ordered map from byte strings to byte strings.
 ///
-/// Values live in separately allocated buffers, so a pointer handed to the plugin by
-/// `environ_get` stays valid until that key is next set or removed (devserve.h's promise),
-/// whatever happens to other keys.
+/// Every key and value lives in an arena of blocks owned by the store and freed with it: one
+/// or two allocations per request instead of several per key (building the environ was 10% of
+/// a worker's CPU when each entry was its own object). Bytes are never moved or freed before
+/// the request ends, so a pointer handed to the plugin by `environ_get` stays valid at least
+/// until that key is next set or removed, as devserve.h promises (in fact until the request
+/// ends).
 final class EnvironStore {
-    /// One value's bytes, at a stable address.
-    final class Value {
-        let buffer: UnsafeMutableBufferPointer<UInt8>
-
-        init<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-            buffer = .allocate(capacity: Swift.max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            count = bytes.count
-        }
-
+    /// Bytes in the arena: a stable address and a length.
+    struct Value {
+        let start: UnsafePointer<UInt8>
         let count: Int
 
-        deinit { buffer.deallocate() }
-
-        var bytes: [UInt8] { Array(buffer.prefix(count)) }
+        var bytes: [UInt8] { Array(UnsafeBufferPointer(start: start, count: count)) }
+        var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: count) }
     }
 
+    private static let blockSize = 4096
+    private var blocks: [UnsafeMutableRawBufferPointer] = []
+    private var used = 0
     private(set) var keys: [Value] = []
     private(set) var values: [Value] = []
 
-    init() {}
+    init() {
+        keys.reserveCapacity(40)
+        values.reserveCapacity(40)
+    }
+
+    deinit { for block in blocks { block.deallocate() } }
 
     /// The number of keys.
     var count: Int { keys.count }
@@ -45,12 +48,19 @@ final class EnvironStore {
 
     /// Adds `key` or replaces its value.
     func set<K: Collection, V: Collection>(_ key: K, _ value: V) where K.Element == UInt8, V.Element == UInt8 {
+        let stored = store(value)
         if let index = index(of: key) {
-            values[index] = Value(value)
+            values[index] = stored
         } else {
-            keys.append(Value(key))
-            values.append(Value(value))
+            keys.append(store(key))
+            values.append(stored)
         }
+    }
+
+    /// Adds a key the store does not have yet (the builder's fast path: no lookup).
+    func append<K: Collection, V: Collection>(_ key: K, _ value: V) where K.Element == UInt8, V.Element == UInt8 {
+        keys.append(store(key))
+        values.append(store(value))
     }
 
     /// Removes `key`. - Returns: whether it was present.
@@ -65,7 +75,7 @@ final class EnvironStore {
     /// Every entry in one blob, for capture.
     var compact: CompactEnviron {
         var result = CompactEnviron()
-        for index in keys.indices { result.append(key: keys[index].buffer.prefix(keys[index].count), value: values[index].buffer.prefix(values[index].count)) }
+        for index in keys.indices { result.append(key: keys[index].buffer, value: values[index].buffer) }
         return result
     }
 
@@ -76,6 +86,19 @@ final class EnvironStore {
 
     private func index<K: Collection>(of key: K) -> Int? where K.Element == UInt8 {
         let count = key.count
-        return keys.firstIndex { $0.count == count && $0.buffer.prefix(count).elementsEqual(key) }
+        return keys.firstIndex { $0.count == count && $0.buffer.elementsEqual(key) }
+    }
+
+    /// Copies `bytes` into the arena.
+    private func store<C: Collection>(_ bytes: C) -> Value where C.Element == UInt8 {
+        let count = bytes.count
+        if blocks.isEmpty || used + count > blocks[blocks.count - 1].count {
+            blocks.append(.allocate(byteCount: max(Self.blockSize, count), alignment: 1))
+            used = 0
+        }
+        let destination = blocks[blocks.count - 1].baseAddress!.advanced(by: used).assumingMemoryBound(to: UInt8.self)
+        _ = UnsafeMutableBufferPointer(start: destination, count: count).initialize(from: bytes)
+        used += count
+        return Value(start: UnsafePointer(destination), count: count)
     }
 }
