@@ -15,8 +15,6 @@ final class RequestInputStream {
     var beforeFirstRead: (() -> Void)?
     /// The error the body source threw, if reading failed.
     private(set) var failure: Error?
-    /// Bytes handed to the application so far.
-    private(set) var consumed = 0
 
     init(source: RequestBodySource, contentLength: Int?, beforeFirstRead: (() -> Void)? = nil) {
         self.source = source
@@ -25,9 +23,6 @@ final class RequestInputStream {
         if contentLength == 0 { atEnd = true }
     }
 
-    /// Whether the whole body has been read.
-    var isExhausted: Bool { atEnd && bufferStart == buffer.count }
-
     /// read(n): at most `maximum` bytes; empty at end of stream.
     func read(maximum: Int) throws -> [UInt8] {
         guard maximum > 0 else { return [] }
@@ -35,7 +30,6 @@ final class RequestInputStream {
         let end = buffer.count - bufferStart > maximum ? bufferStart + maximum : buffer.count
         let result = Array(buffer[bufferStart..<end])
         bufferStart = end
-        consumed += result.count
         return result
     }
 
@@ -72,7 +66,6 @@ final class RequestInputStream {
     private func take(upTo end: Int) -> [UInt8] {
         let result = Array(buffer[bufferStart..<end])
         bufferStart = end
-        consumed += result.count
         return result
     }
 

@@ -63,7 +63,7 @@ extension Supervisor {
             markStale("generation \(generation) could not be read")
             return
         }
-        log.info("\(reason): starting generation \(generation)")
+        log.info("\(reason): starting a new worker (generation \(generation))")
         waitingForChange = nil
         startupFailures = 0
         cancelPendingRestart()

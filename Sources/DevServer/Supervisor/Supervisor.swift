@@ -217,11 +217,12 @@ public final class Supervisor {
             restartAt = nil
             current = spawnWorker(generation: plan.generation, pluginPath: plan.pluginPath)
         }
-        if let stamp = waitingForChange, FileStamp(path: configuration.pluginPath) != stamp, FileStamp(path: configuration.pluginPath) != nil {
-            waitingForChange = nil
-            startupFailures = 0
-            log.info("\(configuration.pluginPath) changed: starting a new worker")
-            startReload(reason: "the plugin changed")
+        // Waiting for a fixed build: the plugin watcher notices it (one debounced reload).
+        // Only with --no-reload is there no watcher, so the file's stamp is checked here and
+        // feeds the same reload path; two paths would start two generations for one change.
+        if !configuration.reloadOnChange, reloadAt == nil, let stamp = waitingForChange,
+           let current = FileStamp(path: configuration.pluginPath), current != stamp {
+            reloadAt = (now, "\(configuration.pluginPath) changed")
         }
         runReloadTimers(now: now)
     }

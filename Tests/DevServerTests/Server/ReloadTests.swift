@@ -154,7 +154,7 @@ final class ReloadTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: sources, withIntermediateDirectories: true)
         let server = try DevServeProcess(plugin: "hello", arguments: ["--watch", sources])
         try "x".write(toFile: sources + "/config.json", atomically: false, encoding: .utf8)
-        XCTAssertTrue(server.waitForLog("config.json changed: starting generation 2"), server.log)
+        XCTAssertTrue(server.waitForLog("config.json changed: starting a new worker (generation 2)"), server.log)
         XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
     }
 
@@ -162,7 +162,7 @@ final class ReloadTests: XCTestCase {
         let server = try DevServeProcess(plugin: "hello")
         let (status, output) = try runDevServe(["reload", "--port", String(server.port)])
         XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(server.waitForLog("asked to (devserve reload): starting generation 2"), server.log)
+        XCTAssertTrue(server.waitForLog("asked to (devserve reload): starting a new worker (generation 2)"), server.log)
         XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
     }
 }

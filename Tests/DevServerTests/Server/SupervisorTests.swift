@@ -54,10 +54,12 @@ final class SupervisorTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.05)
         try FileManager.default.removeItem(atPath: plugin)
         try FileManager.default.copyItem(atPath: Plugins.path("fixture-crash-on-start"), toPath: plugin)
-        XCTAssertTrue(server.waitForLog("changed: starting a new worker", timeout: 5), server.log)
+        XCTAssertTrue(server.waitForLog("changed: starting a new worker (generation 2)", timeout: 5), server.log)
         let deadline = Date().addingTimeInterval(5)
         while server.workerPIDs.count < 2 && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         XCTAssertEqual(server.workerPIDs.count, 2, server.log)
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertFalse(server.log.contains("generation 3"), "one change starts one new generation: \(server.log)")
         let client = try RawClient(port: server.port)
         try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(client.readResponse().status, 200)
