@@ -133,6 +133,10 @@ public enum Worker {
         sigwait(&stopSignals, &received)
         stopping.set()
         try? server.close().wait()
+        // Connections accepted just before the close may not have registered yet (their
+        // channelActive is queued on the event loop): let every loop run what is queued, so the
+        // drain below counts them and tells them to stop, instead of exiting under them.
+        for loop in group.makeIterator() { try? loop.submit {}.wait() }
         events.send(.stoppedAccepting)
         _ = worker.drain(grace: configuration.limits.shutdownGrace)
         plugin.shutdown()
