@@ -1,3 +1,4 @@
+import CDevServeShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,7 +14,8 @@ enum SignalPipe {
     /// Installs the handlers. Call once, before spawning anything.
     static func install() throws {
         var fds: [Int32] = [0, 0]
-        guard pipe2(&fds, O_CLOEXEC | O_NONBLOCK) == 0 else { throw SystemCallError(call: "pipe2", errno: errno) }
+        guard devserve_shim_pipe_cloexec(&fds) == 0 else { throw SystemCallError(call: "pipe2", errno: errno) }
+        for descriptor in fds { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
         readEnd = fds[0]
         writeEnd = fds[1]
         for signal in [SIGINT, SIGTERM, SIGCHLD, SIGHUP] {
@@ -50,6 +52,3 @@ enum SignalPipe {
         return signals
     }
 }
-
-@_silgen_name("pipe2")
-private func pipe2(_ fds: UnsafeMutablePointer<Int32>, _ flags: Int32) -> Int32
