@@ -33,17 +33,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Print an access log instead of the inspector (the default until the inspector arrives, and always when stdout is not a terminal).")
     var noTui = false
 
-    @Option(help: "Largest request body in bytes; larger is answered 413.")
-    var maxRequestBody = HTTPLimits().maxRequestBody
-
-    @Option(help: "Seconds a client may take to send a request head; then 408 and the connection closes.")
-    var headerTimeout = HTTPLimits().headerTimeout
-
-    @Option(help: "Seconds an idle keep-alive connection stays open.")
-    var idleTimeout = HTTPLimits().idleTimeout
-
-    @Option(help: "Seconds requests in flight get to finish when devserve stops.")
-    var shutdownGrace = HTTPLimits().shutdownGrace
+    @OptionGroup var limitOptions: LimitOptions
 
     @Option(help: "Captured requests kept; the oldest go first.")
     var capacity = Recorder.Configuration().capacity
@@ -96,10 +86,7 @@ struct Serve: ParsableCommand {
         configuration.port = port
         configuration.threads = threads
         configuration.eventLoops = eventLoops
-        configuration.limits.maxRequestBody = maxRequestBody
-        configuration.limits.headerTimeout = headerTimeout
-        configuration.limits.idleTimeout = idleTimeout
-        configuration.limits.shutdownGrace = shutdownGrace
+        configuration.limits = limitOptions.limits
         configuration.capture = !noCapture
         configuration.recorder.capacity = capacity
         configuration.recorder.maxMemory = maxMemory.bytes

@@ -16,10 +16,7 @@ struct WorkerCommand: ParsableCommand {
     @Option var serverPort = 8000
     @Option var copyDir: String?
     @Option var parent: Int32 = 0
-    @Option var maxRequestBody = HTTPLimits().maxRequestBody
-    @Option var headerTimeout = HTTPLimits().headerTimeout
-    @Option var idleTimeout = HTTPLimits().idleTimeout
-    @Option var shutdownGrace = HTTPLimits().shutdownGrace
+    @OptionGroup var limitOptions: LimitOptions
     @Option var maxBody = 1 << 20
     @Flag var noCapture = false
 
@@ -32,10 +29,7 @@ struct WorkerCommand: ParsableCommand {
         configuration.serverPort = serverPort
         configuration.copyDirectory = copyDir
         configuration.parentPID = parent
-        configuration.limits.maxRequestBody = maxRequestBody
-        configuration.limits.headerTimeout = headerTimeout
-        configuration.limits.idleTimeout = idleTimeout
-        configuration.limits.shutdownGrace = shutdownGrace
+        configuration.limits = limitOptions.limits
         configuration.maxBody = maxBody
         configuration.capture = !noCapture
         Worker.run(configuration)
