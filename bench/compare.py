@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from httpget import get  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN, VENV, OUTPUT = (os.path.abspath(argument) for argument in sys.argv[1:4])
 QUICK = "--quick" in sys.argv
@@ -41,17 +44,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def get(port, path, timeout=2.0):
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
 
 
 def process_tree_cpu(pid):
@@ -87,7 +79,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if get(self.port, "/hello").startswith(b"HTTP/1.1 200") or get(self.port, "/hello").startswith(b"HTTP/1.0 200"):
+                if get(self.port, "/hello", timeout=2.0).split(b" ", 2)[1:2] == [b"200"]:
                     return
             except OSError:
                 time.sleep(0.05)

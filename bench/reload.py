@@ -7,24 +7,14 @@ BUILD_A answers GET /log with "Hello world!\\n" (hello), BUILD_B with "logged\\n
 Each round rewrites PLUGIN in place (truncate, write, close, as gold does) and then asks on new
 connections until the new body comes back. Failed probes are counted too.
 """
-import socket
 import statistics
 import sys
 import time
 
+from httpget import get
+
 port, plugin, build_a, build_b, rounds = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 builds = [(open(build_b, "rb").read(), b"logged\n"), (open(build_a, "rb").read(), b"Hello world!\n")]
-
-
-def probe():
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"GET /log HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
 
 
 latencies, failures = [], 0
@@ -36,10 +26,11 @@ for round_ in range(rounds):
     closed = time.monotonic()
     while True:
         try:
-            if probe().endswith(b"\r\n\r\n" + expected):
+            if get(port, "/log").endswith(b"\r\n\r\n" + expected):
                 break
-        except OSError:
+        except OSError as error:
             failures += 1
+            print(f"probe failed: {error!r}", file=sys.stderr)
         if time.monotonic() - closed > 30:
             sys.exit("the new build never answered")
     latencies.append((time.monotonic() - closed) * 1000)

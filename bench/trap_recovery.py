@@ -6,35 +6,25 @@ For each round: GET /trap (the worker dies), then GET /log in a tight loop until
 200. Prints one line per round and a summary: median and max milliseconds, and how many
 connection attempts were refused or reset (target: none).
 """
-import socket
 import statistics
 import sys
 import time
 
+from httpget import get
+
 port, rounds = int(sys.argv[1]), int(sys.argv[2])
-
-
-def get(path, timeout=10.0):
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
 
 
 times, refused, reset = [], 0, 0
 for round_ in range(rounds):
     try:
-        get("/trap")
+        get(port, "/trap")
     except OSError:
         pass
     start = time.monotonic()
     while True:
         try:
-            if get("/log").startswith(b"HTTP/1.1 200"):
+            if get(port, "/log").startswith(b"HTTP/1.1 200"):
                 break
         except ConnectionRefusedError:
             refused += 1
