@@ -132,6 +132,17 @@ final class SupervisorTests: XCTestCase {
         XCTAssertTrue(wrongOutput.contains("ABI 99.0"), wrongOutput)
     }
 
+    func testBindingAnythingButLoopbackIsWarnedAbout() throws {
+        let loopback = try DevServeProcess(plugin: "hello")
+        XCTAssertFalse(loopback.log.contains("not loopback"), loopback.log)
+        // 0.0.0.0 listens on every interface; only loopback is used to talk to it here.
+        let everywhere = try DevServeProcess(plugin: "hello", arguments: ["--host", "0.0.0.0"])
+        XCTAssertTrue(everywhere.log.contains("warning: listening on 0.0.0.0, not loopback"), everywhere.log)
+        let client = try RawClient(port: everywhere.port)
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse().status, 200)
+    }
+
     func testPortZeroPrintsTheRealPortAndTheBannerWarnsAboutProduction() throws {
         let server = try DevServeProcess(plugin: "hello")
         XCTAssertNotEqual(server.port, 0)

@@ -35,7 +35,7 @@ final class DevServeProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let log = self.log
-            if let range = log.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression), log.contains("ready:") {
+            if let range = log.range(of: #"http://[^/ ]+:(\d+)/"#, options: .regularExpression), log.contains("ready:") {
                 found = Int(log[range].split(separator: ":").last!.dropLast())
                 break
             }
