@@ -106,8 +106,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 return
             }
             guard let receiving else { return }
-            receiving.body.append(buffer)
+            // Reported before the application can read it: once appended, the application may
+            // finish (and its end be reported) before this thread sends anything more.
             if worker.capture { worker.captureRequestBody(receiving, buffer) }
+            receiving.body.append(buffer)
             if case .tooLarge = receiving.body.failureReason, running !== receiving {
                 // Not started yet: the request is refused outright.
                 self.receiving = nil
