@@ -51,7 +51,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
-        .target(name: "TUI", dependencies: ["DevServer"]),
+        .systemLibrary(name: "CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "TUI", dependencies: ["DevServer", "CDevServeShim", "CNcursesw", "CZlib"]),
         .executableTarget(
             name: "DevServeCLI",
             dependencies: [
@@ -67,6 +69,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: []),
+        .testTarget(
+            name: "TUITests",
+            dependencies: ["TUI", "DevServer"],
+            exclude: ["Screens"]),
     ] + samples.map { sample in
         sample.isC
             ? .target(name: sample.target, dependencies: ["CDevServe"], path: sample.path, exclude: sample.path.hasPrefix("Tests") ? [] : [], publicHeadersPath: ".")

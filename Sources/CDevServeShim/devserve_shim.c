@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+#include <wchar.h>
+#include <langinfo.h>
 
 int devserve_shim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
@@ -96,4 +98,11 @@ void devserve_shim_flush_events_on_crash(int fd) {
         sigemptyset(&action.sa_mask);
         sigaction(crash_signals[index], &action, &previous_actions[crash_signals[index]]);
     }
+}
+
+int devserve_shim_wcwidth(unsigned int scalar) { return wcwidth((wchar_t)scalar); }
+
+int devserve_shim_codeset_is_utf8(void) {
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != NULL && strcmp(codeset, "UTF-8") == 0;
 }

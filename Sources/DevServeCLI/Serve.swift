@@ -1,5 +1,6 @@
 import ArgumentParser
 import DevServer
+import TUI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Application threads; requests beyond them wait in order.")
     var threads = 32
 
-    @Flag(help: "Print an access log instead of the inspector (the default until the inspector arrives, and always when stdout is not a terminal).")
+    @Flag(help: "Print an access log instead of the live inspector (implied when stdin or stdout is not a terminal).")
     var noTui = false
 
     @OptionGroup var limitOptions: LimitOptions
@@ -44,7 +45,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Bytes kept of each request and response body (e.g. 1M); the rest is counted, not kept.")
     var maxBody = ByteSize(Recorder.Configuration().maxBody)
 
-    @Flag(help: "Do not record requests (the access log stays).")
+    @Flag(help: "Do not record requests: the access log instead of the inspector.")
     var noCapture = false
 
     @Option(help: "Seconds after which a running request is marked timed out (default: never).")
@@ -103,7 +104,45 @@ struct Serve: ParsableCommand {
             log.error("\(error)")
             throw ExitCode(1)
         }
+        let inspector = noTui || noCapture || !Inspector.terminalIsCapable ? nil : startInspector(supervisor, log: log)
         let code = supervisor.run()
+        if let (inspector, eventLog) = inspector {
+            inspector.stop()
+            log.divert(to: nil)
+            // The screen is the user's again: say how it ended, and why when it failed.
+            let entries = eventLog.snapshot()
+            log.replay(code == 0 ? Array(entries.suffix(1)) : entries.filter { $0.level != .info || $0.text.hasPrefix("serving") })
+        }
         if code != 0 { throw ExitCode(code) }
+    }
+
+    /// Puts the inspector on the terminal and the supervisor's log lines into its event log.
+    /// - Returns: nil (after saying why) when the terminal cannot run it: the log stays.
+    private func startInspector(_ supervisor: Supervisor, log: ConsoleLog) -> (Inspector, EventLog)? {
+        let eventLog = EventLog()
+        let recorder = supervisor.recorder
+        let state = supervisor.state
+        let offset = Self.utcOffset()
+        let inspector = Inspector(recorder: recorder, eventLog: eventLog) {
+            InspectorApp.Environment(
+                source: recorder, eventLog: eventLog, server: { state.value },
+                reload: Supervisor.requestReload, quit: Supervisor.requestStop, utcOffset: offset)
+        }
+        do {
+            try inspector.start()
+        } catch {
+            log.warning("\(error); printing the access log instead")
+            return nil
+        }
+        log.divert(to: eventLog)
+        return (inspector, eventLog)
+    }
+
+    /// Seconds east of UTC here, now.
+    private static func utcOffset() -> Int {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        return parts.tm_gmtoff
     }
 }

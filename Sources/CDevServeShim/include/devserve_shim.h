@@ -35,4 +35,11 @@ size_t devserve_shim_events_take(void **bytes);
  * backtracer), so a crash never loses the events of the requests it takes down. */
 void devserve_shim_flush_events_on_crash(int fd);
 
+/// Columns a Unicode scalar takes on a terminal (wcwidth; -1 for non-printable). Glibc's
+/// header hides wcwidth from Swift.
+int devserve_shim_wcwidth(unsigned int scalar);
+
+/// Whether LC_CTYPE's codeset is UTF-8.
+int devserve_shim_codeset_is_utf8(void);
+
 #endif

@@ -5,16 +5,27 @@ import Glibc
 /// The `--no-tui` output: one access-log line per request, worker lifecycle lines, the
 /// application's wsgi.errors text and violations, coloured by status class like werkzeug's
 /// log when stdout is a terminal and NO_COLOR is unset.
+///
+/// With the inspector on screen the same lines go to its ``EventLog`` instead, except the
+/// access log: the request list shows that.
 public final class ConsoleLog: @unchecked Sendable {
     private let color: Bool
     private let lock = Lock()
+    private var divertedTo: EventLog?
 
     public init(color: Bool? = nil) {
         self.color = color ?? (isatty(STDOUT_FILENO) == 1 && ProcessEnvironment.value("NO_COLOR").map(\.isEmpty) ?? true)
     }
 
+    /// Sends lines to `eventLog` instead of the terminal while the inspector owns it (nil: back
+    /// to the terminal).
+    public func divert(to eventLog: EventLog?) { lock.withLock { divertedTo = eventLog } }
+
+    private var eventLog: EventLog? { lock.withLock { divertedTo } }
+
     /// `127.0.0.1:50312 - "GET /path HTTP/1.1" 200 13 B 0.41 ms gen 1 [1.7]`
     public func access(_ summary: RequestSummary) {
+        guard eventLog == nil else { return }
         let request = "\"\(summary.method) \(Sanitize.line(summary.target)) \(summary.version)\""
         let status = summary.status == 0 ? "---" : String(summary.status)
         var line = "\(summary.client) - \(request) \(status) \(summary.bytes) B \(Self.duration(summary.durationMicroseconds)) gen \(summary.generation) [\(summary.id)]"
@@ -23,18 +34,43 @@ public final class ConsoleLog: @unchecked Sendable {
     }
 
     /// A worker lifecycle line or a notice.
-    public func info(_ text: String) { emit("devserve: \(text)", colour: "1") }
+    public func info(_ text: String) {
+        if let eventLog { return eventLog.append(.info, text) }
+        emit("devserve: \(text)", colour: "1")
+    }
 
     /// A warning, e.g. a violation of the gateway contract.
-    public func warning(_ text: String) { emit("devserve: warning: \(text)", colour: "33") }
+    public func warning(_ text: String) {
+        if let eventLog { return eventLog.append(.warning, text) }
+        emit("devserve: warning: \(text)", colour: "33")
+    }
 
     /// An error line.
-    public func error(_ text: String) { emit("devserve: error: \(text)", colour: "31;1") }
+    public func error(_ text: String) {
+        if let eventLog { return eventLog.append(.error, text) }
+        emit("devserve: error: \(text)", colour: "31;1")
+    }
 
     /// Text from the application or the worker, each line prefixed.
     public func text(_ text: String, prefix: String) {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
-            emit("\(prefix) \(Sanitize.line(String(line)))", colour: nil)
+            if let eventLog {
+                eventLog.append(.output, "\(prefix) \(line)")
+            } else {
+                emit("\(prefix) \(Sanitize.line(String(line)))", colour: nil)
+            }
+        }
+    }
+
+    /// Prints `entries` as the terminal log would have (after the inspector leaves the screen).
+    public func replay(_ entries: [EventLog.Entry]) {
+        for entry in entries {
+            switch entry.level {
+            case .info: emit("devserve: \(entry.text)", colour: "1")
+            case .warning: emit("devserve: warning: \(entry.text)", colour: "33")
+            case .error: emit("devserve: error: \(entry.text)", colour: "31;1")
+            case .output: emit(Sanitize.line(entry.text), colour: nil)
+            }
         }
     }
 

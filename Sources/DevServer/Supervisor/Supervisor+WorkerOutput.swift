@@ -95,6 +95,7 @@ extension Supervisor {
             break
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil
+            served += 1
             log.access(summary)
         case .errors(let id, let text):
             log.text(text, prefix: "[\(id)]")

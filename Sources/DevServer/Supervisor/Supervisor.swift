@@ -74,6 +74,10 @@ public final class Supervisor {
     var announceReload = false
     /// What is serving and whether it is stale, for `devserve ls` (read on the control thread).
     let status = SharedText()
+    /// What is serving and how, for the inspector's status bar.
+    public let state = Shared(ServerState())
+    /// Requests finished since start.
+    var served = 0
     private var instances = 0
     var everReady = false
     var startupFailures = 0
@@ -93,6 +97,7 @@ public final class Supervisor {
     private var control: ControlServer?
     private var trimmedAtEvictions = 0
     private var trimmedAt = 0
+    private var lastState = ServerState()
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -186,7 +191,44 @@ public final class Supervisor {
             sources: sourceWatcher.map { $0.isPolling || $0.descriptor.map(readable.contains) == true } ?? false)
         reapChildren()
         runTimers()
+        publishState()
     }
+
+    /// Publishes ``state`` when something in it changed.
+    private func publishState() {
+        var next = ServerState()
+        next.url = url
+        next.pluginPath = configuration.pluginPath
+        let serving = current ?? candidate
+        next.generation = serving?.generation ?? generation
+        next.workerPID = serving?.pid
+        next.stale = stale
+        next.building = build != nil
+        next.served = served
+        if stopping {
+            next.worker = .stopping
+        } else if waitingForChange != nil {
+            next.worker = .waitingForChange
+        } else if candidate != nil && current != nil {
+            next.worker = .reloading
+        } else if restartAt != nil {
+            next.worker = .restarting
+        } else if current?.ready == true {
+            next.worker = .serving
+        } else {
+            next.worker = .starting
+        }
+        if next != lastState {
+            lastState = next
+            state.value = next
+        }
+    }
+
+    /// Asks the loop to stop as on SIGTERM (from another thread: the inspector's `Q`).
+    public static func requestStop() { SignalPipe.wake(SIGTERM) }
+
+    /// Asks the loop to start the next generation, as `devserve reload` does.
+    public static func requestReload() { SignalPipe.wake(SignalPipe.reloadRequest) }
 
     private func pollTimeout() -> Int32 {
         if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }

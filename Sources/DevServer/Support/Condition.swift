@@ -4,11 +4,11 @@ import Glibc
 
 /// A mutex with a condition variable: for the few places a thread must wait for another
 /// (the application thread waiting for request body bytes, or for a slow client).
-final class Condition: @unchecked Sendable {
+public final class Condition: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    init() {
+    public init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -20,17 +20,17 @@ final class Condition: @unchecked Sendable {
         condition.deallocate()
     }
 
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits, with the lock held, until `predicate` is true.
-    func wait(until predicate: () -> Bool) {
+    public func wait(until predicate: () -> Bool) {
         while !predicate() { pthread_cond_wait(condition, mutex) }
     }
 
     /// Wakes every waiter; call with the lock held or not.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }

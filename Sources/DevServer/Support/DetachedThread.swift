@@ -4,13 +4,13 @@ import Glibc
 
 /// Starts a detached pthread running `body`: for the few long-lived helper threads (the event
 /// writer, the control socket), without Foundation's Thread.
-enum DetachedThread {
+public enum DetachedThread {
     private final class Box {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    static func start(_ body: @escaping () -> Void) {
+    public static func start(_ body: @escaping () -> Void) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in

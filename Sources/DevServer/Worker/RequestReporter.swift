@@ -97,8 +97,8 @@ final class RequestReporter: GatewayObserver {
 }
 
 /// CLOCK_MONOTONIC in microseconds.
-enum MonotonicClock {
-    static func now() -> Int {
+public enum MonotonicClock {
+    public static func now() -> Int {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return time.tv_sec * 1_000_000 + time.tv_nsec / 1000

@@ -1,0 +1,44 @@
+/// What the supervisor is doing, for the inspector's status bar: published by the supervisor's
+/// loop, read by any thread.
+public struct ServerState: Sendable, Equatable {
+    /// The worker's state as the user thinks of it.
+    public enum WorkerState: String, Sendable {
+        case starting
+        case serving
+        /// A new generation is starting; the old one serves meanwhile.
+        case reloading
+        /// The worker died; a new one starts after a backoff.
+        case restarting
+        /// The plugin keeps failing to start: waiting for the file to change.
+        case waitingForChange = "waiting for a new build"
+        case stopping
+    }
+
+    public var url = ""
+    public var pluginPath = ""
+    /// The generation serving (or starting, before any serves).
+    public var generation = 1
+    public var workerPID: Int32?
+    public var worker = WorkerState.starting
+    /// Why the generation serving is not the newest build.
+    public var stale: String?
+    /// A --build command is running.
+    public var building = false
+    /// Requests answered (or refused) since devserve started.
+    public var served = 0
+
+    public init() {}
+}
+
+/// A value one thread publishes and others read.
+public final class Shared<Value: Sendable>: @unchecked Sendable {
+    private let lock = Lock()
+    private var stored: Value
+
+    public init(_ value: Value) { stored = value }
+
+    public var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}

@@ -1,0 +1,37 @@
+/// Bytes shown as UTF-8 text, one line per newline. Line starts are indexed once (a memchr-speed
+/// scan); lines are decoded only when drawn; search scans the bytes.
+public final class TextDocument: Document {
+    /// Bytes of one line decoded for display; horizontal scrolling reaches this far.
+    static let maxLineBytes = 4096
+    public let bytes: [UInt8]
+    private var starts: [Int] = [0]
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        bytes.withUnsafeBufferPointer { buffer in
+            for index in buffer.indices where buffer[index] == 10 && index + 1 < buffer.count { starts.append(index + 1) }
+        }
+    }
+
+    public var lineCount: Int { bytes.isEmpty ? 0 : starts.count }
+
+    public func line(_ index: Int) -> StyledLine {
+        let start = starts[index]
+        var end = index + 1 < starts.count ? starts[index + 1] - 1 : bytes.count
+        if end > start && bytes[end - 1] == 13 { end -= 1 }
+        let clipped = min(end, start + Self.maxLineBytes)
+        return StyledLine(String(decoding: bytes[start..<clipped], as: UTF8.self))
+    }
+
+    /// The line holding byte `offset`.
+    func lineIndex(ofOffset offset: Int) -> Int { starts.partitioningIndex { $0 > offset } - 1 }
+
+    public func lines(containing needle: String) -> [Int] {
+        var found: [Int] = []
+        for offset in ByteSearch.offsets(of: Array(needle.lowercased().utf8), in: bytes, foldCase: true) {
+            let line = lineIndex(ofOffset: offset)
+            if found.last != line { found.append(line) }
+        }
+        return found
+    }
+}

@@ -1,0 +1,416 @@
+import DevServer
+
+/// The inspector without a terminal: screens, prompts and models, driven by keys and recorder
+/// changes, drawn into a ``ScreenBuffer``. Command handlers change state and say whether to
+/// redraw; only ``render(width:height:now:)`` draws. Tests drive this type directly.
+public final class InspectorApp {
+    /// What the inspector needs from the server.
+    public struct Environment {
+        public var source: RecordSource
+        public var eventLog: EventLog?
+        public var server: () -> ServerState
+        public var reload: () -> Void
+        public var quit: () -> Void
+        /// Seconds east of UTC, for times of day.
+        public var utcOffset: Int
+
+        public init(source: RecordSource, eventLog: EventLog? = nil, server: @escaping () -> ServerState = { ServerState() },
+                    reload: @escaping () -> Void = {}, quit: @escaping () -> Void = {}, utcOffset: Int = 0) {
+            self.source = source
+            self.eventLog = eventLog
+            self.server = server
+            self.reload = reload
+            self.quit = quit
+            self.utcOffset = utcOffset
+        }
+    }
+
+    /// The screens, as a stack: the list is always at the bottom.
+    public enum Screen {
+        case list
+        case detail(DetailModel)
+        case help
+        case events
+    }
+
+    enum Prompt: Equatable {
+        case filter
+        case search
+        case confirmClear
+        case confirmQuit
+    }
+
+    public let environment: Environment
+    public let list: ListModel
+    public let bindings = KeyBindings.standard
+    public private(set) var screens: [Screen] = [.list]
+    private(set) var prompt: Prompt?
+    private(set) var promptText = ""
+    private var promptError: String?
+    /// A one-line message for the bottom row, until the next key.
+    private(set) var message: (text: String, role: Role)?
+    /// `Q` was pressed: the server is stopping.
+    public private(set) var quitting = false
+    /// Scroll positions of the help and event log panes (nil: follow the end).
+    private var helpScroll = 0
+    private var eventsScroll: Int?
+    private var seenProblems = 0
+    private var rate = RateMeter()
+    /// The size of the last frame, for page movement and mouse hits.
+    private var size = (width: 80, height: 24)
+
+    public init(environment: Environment) {
+        self.environment = environment
+        self.list = ListModel(source: environment.source)
+    }
+
+    public var screen: Screen { screens[screens.count - 1] }
+
+    var context: KeyBindings.Context {
+        switch screen {
+        case .list: return .list
+        case .detail: return .detail
+        case .help: return .help
+        case .events: return .events
+        }
+    }
+
+    /// Whether something on screen moves by itself (a spinner, elapsed times, the rate).
+    public var needsTicks: Bool { environment.source.statistics.inFlight > 0 || rate.isActive }
+
+    // MARK: Input
+
+    /// Applies the recorder's changes since the last frame.
+    public func apply(_ changes: [RecorderChange], now: Int = WallClock.microseconds()) {
+        guard !changes.isEmpty else { return }
+        list.apply(changes, now: now)
+    }
+
+    /// Handles a key. - Returns: whether the screen must be redrawn.
+    @discardableResult
+    public func handle(_ key: Key, now: Int = WallClock.microseconds()) -> Bool {
+        if key == .resize { return true }
+        message = nil
+        if prompt != nil { return handlePrompt(key, now: now) }
+        if case .click(let row, let column) = key { return click(row: row, column: column, now: now) }
+        guard let command = bindings.command(for: key, in: context) else {
+            message = ("\(key.label): no such key here; ? lists them", .dim)
+            return true
+        }
+        let repeats = key == .wheelUp || key == .wheelDown ? 3 : 1
+        for _ in 0..<repeats { run(command, now: now) }
+        return true
+    }
+
+    func run(_ command: Command, now: Int) {
+        let page = max(1, pageHeight - 1)
+        switch command {
+        case .moveDown: move(by: 1, now: now)
+        case .moveUp: move(by: -1, now: now)
+        case .pageDown: move(by: page, now: now)
+        case .pageUp: move(by: -page, now: now)
+        case .top: moveToEnd(bottom: false, now: now)
+        case .bottom: moveToEnd(bottom: true, now: now)
+        case .scrollLeft: if case .detail(let detail) = screen { detail.scrollHorizontally(by: -8) }
+        case .scrollRight: if case .detail(let detail) = screen { detail.scrollHorizontally(by: 8) }
+        case .open:
+            if let id = list.selectedID { screens.append(.detail(DetailModel(recordID: id))) }
+        case .back:
+            if screens.count > 1 { screens.removeLast() }
+        case .nextTab, .previousTab:
+            if case .detail(let detail) = screen { detail.switchTab(by: command == .nextTab ? 1 : -1) }
+        case .help:
+            if case .help = screen { screens.removeLast() } else {
+                helpScroll = 0
+                screens.append(.help)
+            }
+        case .eventLog:
+            if case .events = screen { screens.removeLast() } else {
+                eventsScroll = nil
+                screens.append(.events)
+            }
+        case .filter: startPrompt(.filter, text: list.filterText)
+        case .search: startPrompt(.search, text: "")
+        case .toggleFollow:
+            if list.follow { list.follow = false } else { list.moveToBottom() }
+            message = (list.follow ? "following new requests" : "not following", .dim)
+        case .cycleSort:
+            list.cycleSort()
+            message = ("sorted by \(list.sort.rawValue)", .dim)
+        case .mark:
+            if case .detail(let detail) = screen {
+                let saved = list.selectedID
+                list.selectForMark(detail.recordID)
+                list.toggleMark()
+                list.selectForMark(saved)
+            } else {
+                list.toggleMark()
+            }
+        case .togglePause:
+            if environment.source.statistics.paused {
+                environment.source.resume()
+                message = ("capture resumed", .dim)
+            } else {
+                environment.source.pause()
+                message = ("capture paused: requests are served, not recorded (p resumes)", .warning)
+            }
+        case .clear:
+            startPrompt(.confirmClear, text: "")
+        case .reload:
+            environment.reload()
+            message = ("reload requested: the next generation starts, the current one serves until it is ready", .dim)
+        case .cycleBodyMode:
+            if case .detail(let detail) = screen { detail.cycleMode() }
+        case .searchNext, .searchPrevious:
+            guard case .detail(let detail) = screen, let record = environment.source.record(detail.recordID) else { return }
+            let document = detail.document(record, now: now)
+            if detail.search == nil {
+                message = ("no search yet: / searches", .dim)
+            } else if !detail.findNext(forward: command == .searchNext, document: document, height: pageHeight) {
+                message = ("no match for \(detail.search?.needle ?? "")", .warning)
+            }
+        case .confirmQuit:
+            startPrompt(.confirmQuit, text: "")
+        case .quit:
+            quit()
+        }
+    }
+
+    private func quit() {
+        guard !quitting else { return }
+        quitting = true
+        environment.quit()
+        message = ("stopping: requests in flight get to finish…", .warning)
+    }
+
+    private var pageHeight: Int {
+        switch screen {
+        case .list: return max(1, size.height - 4)
+        case .detail: return DetailView.documentHeight(size.height)
+        case .help, .events: return max(1, size.height - 3)
+        }
+    }
+
+    private func move(by delta: Int, now: Int) {
+        switch screen {
+        case .list: list.move(by: delta)
+        case .detail(let detail):
+            guard let record = environment.source.record(detail.recordID) else { return }
+            detail.scroll(by: delta, lines: detail.document(record, now: now).lineCount, height: pageHeight)
+        case .help: helpScroll = max(0, min(helpScroll + delta, HelpView(bindings: bindings).lines().count - pageHeight))
+        case .events:
+            let count = environment.eventLog?.snapshot().count ?? 0
+            let bottom = max(0, count - pageHeight)
+            let next = max(0, min((eventsScroll ?? bottom) + delta, bottom))
+            eventsScroll = next == bottom ? nil : next
+        }
+    }
+
+    private func moveToEnd(bottom: Bool, now: Int) {
+        switch screen {
+        case .list: bottom ? list.moveToBottom() : list.moveToTop()
+        case .detail(let detail):
+            guard let record = environment.source.record(detail.recordID) else { return }
+            if bottom { detail.scrollToBottom(lines: detail.document(record, now: now).lineCount, height: pageHeight) } else { detail.scrollToTop() }
+        case .help: helpScroll = bottom ? max(0, HelpView(bindings: bindings).lines().count - pageHeight) : 0
+        case .events: eventsScroll = bottom ? nil : 0
+        }
+    }
+
+    private func click(row: Int, column: Int, now: Int) -> Bool {
+        switch screen {
+        case .list:
+            let index = row - 2
+            guard index >= 0 && row < size.height - 2 else { return false }
+            let before = list.selectedID
+            list.select(row: index)
+            if before == list.selectedID, list.selectedID != nil { run(.open, now: now) }
+        case .detail(let detail):
+            guard row == 2 else { return false }
+            var start = 0
+            for tab in DetailTab.allCases {
+                let width = TerminalText.width(tab.rawValue) + 4
+                if column >= start && column < start + width {
+                    detail.select(tab: tab)
+                    break
+                }
+                start += width
+            }
+        case .help, .events:
+            return false
+        }
+        return true
+    }
+
+    // MARK: Prompts
+
+    private func startPrompt(_ kind: Prompt, text: String) {
+        prompt = kind
+        promptText = text
+        promptError = nil
+    }
+
+    private func handlePrompt(_ key: Key, now: Int) -> Bool {
+        guard let prompt else { return false }
+        switch prompt {
+        case .confirmClear, .confirmQuit:
+            self.prompt = nil
+            guard key == .character("y") || key == .character("Y") else { return true }
+            if prompt == .confirmQuit { quit() } else {
+                let count = environment.source.statistics.count
+                environment.source.clear()
+                list.apply([.cleared], now: now)
+                message = ("cleared \(count) request\(count == 1 ? "" : "s")", .dim)
+            }
+            return true
+        case .filter, .search:
+            switch key {
+            case .escape:
+                self.prompt = nil
+            case .enter:
+                submit(prompt, now: now)
+            case .backspace, .delete:
+                if !promptText.isEmpty { promptText.removeLast() }
+                promptError = nil
+            case .control("u"):
+                promptText = ""
+            case .character(let character):
+                promptText.append(character)
+                promptError = nil
+            default:
+                break
+            }
+            return true
+        }
+    }
+
+    private func submit(_ kind: Prompt, now: Int) {
+        if kind == .filter {
+            do {
+                try list.setFilter(promptText)
+                prompt = nil
+                message = list.filterText.isEmpty ? ("filter cleared", .dim) : ("\(list.ids.count) request\(list.ids.count == 1 ? "" : "s") match", .dim)
+            } catch let error as FilterError {
+                // The old filter stays; the prompt stays open to fix the expression.
+                promptError = "\(error.description) (the filter in use is unchanged)"
+            } catch {
+                promptError = "\(error)"
+            }
+            return
+        }
+        prompt = nil
+        guard case .detail(let detail) = screen, let record = environment.source.record(detail.recordID) else { return }
+        let document = detail.document(record, now: now)
+        let count = detail.find(promptText, in: document, height: pageHeight)
+        if promptText.isEmpty {
+            message = ("search cleared", .dim)
+        } else {
+            message = count == 0 ? ("no match for \(promptText) in \(detail.tab.rawValue)", .warning)
+                : ("\(count) line\(count == 1 ? "" : "s") match \(promptText): n next, N previous", .dim)
+        }
+    }
+
+    // MARK: Drawing
+
+    /// Draws the whole screen.
+    public func render(width: Int, height: Int, now: Int = WallClock.microseconds()) -> ScreenBuffer {
+        size = (width, height)
+        var buffer = ScreenBuffer(width: width, height: height)
+        guard width >= 20 && height >= 6 else {
+            buffer.write("devserve: window too small", row: 0, column: 0)
+            return buffer
+        }
+        let server = environment.server()
+        rate.sample(served: server.served, now: now)
+        let problems = environment.eventLog?.problemCount ?? 0
+        if case .events = screen { seenProblems = problems }
+        let status = StatusBar(
+            server: server, statistics: environment.source.statistics, requestsPerSecond: rate.perSecond,
+            filter: list.filterText, follow: list.follow, sort: list.sort, unreadProblems: problems - seenProblems)
+        status.drawTop(into: &buffer, row: 0, title: title)
+        let contentHeight = height - 3
+        switch screen {
+        case .list:
+            ListView(model: list, now: now, utcOffset: environment.utcOffset).draw(into: &buffer, top: 1, height: contentHeight)
+        case .detail(let detail):
+            DetailView(model: detail, now: now).draw(environment.source.record(detail.recordID), into: &buffer, top: 1, height: contentHeight)
+        case .help:
+            let lines = HelpView(bindings: bindings).lines()
+            drawPane(lines, from: helpScroll, into: &buffer, top: 1, height: contentHeight)
+        case .events:
+            let lines = EventLogView(utcOffset: environment.utcOffset).lines(environment.eventLog?.snapshot() ?? [])
+            drawPane(lines, from: eventsScroll ?? max(0, lines.count - contentHeight), into: &buffer, top: 1, height: contentHeight)
+        }
+        status.drawBottom(into: &buffer, row: height - 2)
+        drawMessageLine(into: &buffer, row: height - 1)
+        return buffer
+    }
+
+    private var title: String {
+        switch screen {
+        case .list: return "requests"
+        case .detail(let detail): return "request #\(detail.recordID)"
+        case .help: return "help"
+        case .events: return "event log"
+        }
+    }
+
+    private func drawPane(_ lines: [StyledLine], from first: Int, into buffer: inout ScreenBuffer, top: Int, height: Int) {
+        for offset in 0..<max(0, min(height, lines.count - first)) {
+            buffer.write(lines[first + offset], row: top + offset, column: 1)
+        }
+    }
+
+    private func drawMessageLine(into buffer: inout ScreenBuffer, row: Int) {
+        if let prompt {
+            let label: String
+            switch prompt {
+            case .filter: label = "filter: "
+            case .search: label = "search: /"
+            case .confirmClear: label = "Clear all \(environment.source.statistics.count) captured requests? (y/n) "
+            case .confirmQuit: label = "Quit devserve? (y/n) "
+            }
+            var column = buffer.write(label, row: row, column: 0, role: .prompt)
+            column = buffer.write(promptText, row: row, column: column)
+            buffer.write(" ", row: row, column: column, role: .selection)
+            if let promptError {
+                buffer.clear(row: row - 1, role: .crashed)
+                buffer.write(" " + promptError, row: row - 1, column: 0, role: .crashed)
+            }
+            return
+        }
+        if let message {
+            buffer.write(message.text, row: row, column: 0, role: message.role)
+            return
+        }
+        let hints: [(String, String)]
+        switch screen {
+        case .list: hints = [("Enter", "open"), ("f", "filter"), ("o", "sort"), ("F", "follow"), ("p", "pause"), ("E", "events"), ("?", "help"), ("Q", "quit")]
+        case .detail: hints = [("Tab", "next tab"), ("b", "body mode"), ("/", "search"), ("q", "back"), ("?", "help")]
+        case .help, .events: hints = [("j/k", "scroll"), ("q", "back")]
+        }
+        var column = 0
+        for (key, action) in hints {
+            column = buffer.write(key, row: row, column: column, role: .key)
+            column = buffer.write(" \(action)  ", row: row, column: column, role: .dim)
+        }
+    }
+}
+
+/// Requests per second over the last second or two, from the server's running count.
+struct RateMeter {
+    private var samples: [(time: Int, served: Int)] = []
+
+    mutating func sample(served: Int, now: Int) {
+        if let last = samples.last, now - last.time < 100_000 { return }
+        samples.append((now, served))
+        samples.removeAll { now - $0.time > 2_000_000 }
+    }
+
+    var perSecond: Double {
+        guard let first = samples.first, let last = samples.last, last.time - first.time >= 500_000 else { return 0 }
+        return Double(last.served - first.served) * 1_000_000 / Double(last.time - first.time)
+    }
+
+    var isActive: Bool { perSecond > 0 }
+}

@@ -1,0 +1,13 @@
+import DevServer
+
+/// Where the inspector reads requests from: the recorder, or a fixed set in tests.
+public protocol RecordSource: AnyObject, Sendable {
+    func snapshot() -> [RequestRecord]
+    func record(_ id: Int) -> RequestRecord?
+    var statistics: Recorder.Statistics { get }
+    func pause()
+    func resume()
+    func clear()
+}
+
+extension Recorder: RecordSource {}
