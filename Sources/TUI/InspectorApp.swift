@@ -289,7 +289,7 @@ public final class InspectorApp {
             do {
                 try list.setFilter(promptText)
                 prompt = nil
-                message = list.filterText.isEmpty ? ("filter cleared", .dim) : ("\(list.ids.count) request\(list.ids.count == 1 ? "" : "s") match", .dim)
+                message = list.filterText.isEmpty ? ("filter cleared", .dim) : (list.ids.count == 1 ? "1 request matches" : "\(list.ids.count) requests match", .dim)
             } catch let error as FilterError {
                 // The old filter stays; the prompt stays open to fix the expression.
                 promptError = "\(error.description) (the filter in use is unchanged)"

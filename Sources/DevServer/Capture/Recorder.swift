@@ -169,7 +169,7 @@ public final class Recorder: @unchecked Sendable {
 
     /// A worker died: every request it had in flight is finished as crashed, with the signal
     /// and the worker's stderr attached. Nothing recorded before is lost.
-    public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String) {
+    public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String, now: Int = WallClock.microseconds()) {
         var touched: [Int] = []
         lock.withLock {
             for workerID in workerIDs {
@@ -177,7 +177,7 @@ public final class Recorder: @unchecked Sendable {
                 if let id = update(recordID, { record in
                     record.outcome = .crashed
                     record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
-                    record.duration = max(0, WallClock.microseconds() - record.startedAt)
+                    record.duration = max(0, now - record.startedAt)
                 }) {
                     touched.append(id)
                 }

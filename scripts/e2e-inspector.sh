@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# End-to-end: the inspector in a real terminal (tmux), driven with send-keys and read with
+# capture-pane, while curl sends requests. Requests appear in the list; Enter opens the detail;
+# Tab reaches Environ and Chunks; a stream shows chunks arriving before it has ended; a filter
+# narrows the list; q then Q exits 0 and leaves the terminal as it was. Bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/.build/debug
+work=$(mktemp -d)
+socket="devserve-e2e-$$"
+session=inspector
+passed=0
+failed=0
+curl_pid=
+
+tm() { tmux -L "$socket" -f /dev/null "$@"; }
+
+cleanup() {
+  [ -n "$curl_pid" ] && kill "$curl_pid" 2>/dev/null || true
+  tm kill-server 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+screen() { tm capture-pane -p -t "$session"; }
+
+check() { # check NAME CONDITION-COMMAND...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else
+    failed=$((failed + 1)); echo "FAIL $name"; echo "---- screen:"; screen; echo "----"
+  fi
+}
+
+# shows TEXT [SECONDS]: waits until the screen shows TEXT (a grep -E pattern).
+shows() {
+  local deadline=$((SECONDS + ${2:-5}))
+  while [ $SECONDS -le $deadline ]; do
+    screen | grep -Eq -- "$1" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+lacks() { ! screen | grep -Eq -- "$1"; }
+
+keys() { tm send-keys -t "$session" "$@"; sleep 0.3; }
+
+# The pane saves the terminal's settings, runs devserve, then says how it exited and whether
+# the settings came back.
+cat >"$work/run.sh" <<SCRIPT
+stty -a >"$work/before"
+"$BIN/devserve" "$BIN/libstream.so" --port 0
+echo "EXIT=\$?"
+stty -a >"$work/after"
+cmp -s "$work/before" "$work/after" && echo TERMINAL-RESTORED
+sleep 60
+SCRIPT
+
+tm -u new-session -d -s "$session" -x 110 -y 32 "bash $work/run.sh"
+check "the inspector starts and shows the URL" shows 'devserve http://127\.0\.0\.1:[0-9]+/' 10
+port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d /)
+base="http://127.0.0.1:$port"
+check "the worker is serving" shows 'serving' 10
+
+curl -s "$base/first?n=2&delay_ms=0" >/dev/null
+curl -s "$base/second?n=3&delay_ms=0" >/dev/null
+curl -s -X POST -d 'name=devserve&kind=inspector' "$base/form?n=1" >/dev/null
+check "requests sent with curl appear in the list" shows '/form\?n=1'
+check "each row has its method and status" shows 'POST +/form\?n=1 +200'
+check "the first request is listed too" shows '/first\?n=2&delay_ms=0'
+
+keys Enter
+check "Enter opens the detail of the selected request" shows '#3 POST /form'
+check "the Request tab shows the headers" shows 'Content-Type: application/x-www-form-urlencoded'
+check "the form body is decoded into fields" shows 'kind += inspector'
+
+keys Tab Tab
+check "Tab reaches the Environ tab" shows 'REQUEST_METHOD +POST'
+check "the environ has the query string" shows 'QUERY_STRING +n=1'
+keys Tab
+check "Tab reaches the Chunks tab" shows '1 chunk, 100 bytes'
+keys q
+
+curl -s -N "$base/live?n=12&delay_ms=400" >"$work/stream.out" &
+curl_pid=$!
+check "the stream appears while in flight" shows '/live\?n=12'
+keys G Enter
+keys Tab Tab Tab
+check "the Chunks tab of the running stream says it is streaming" shows 'streaming' 3
+check "chunks arrive before the response has ended" shows '^ +[1-9] +[0-9.]+ +\+[0-9.]+ +100 +chunk' 3
+midway=$(screen | grep -Eo '^ *[0-9]+ chunks?, [0-9]+ bytes' | head -1 | grep -Eo '^ *[0-9]+' | tr -d ' ')
+check "only part of the stream has arrived ($midway of 12 chunks) and curl is still receiving" \
+  test -n "$midway" -a "${midway:-12}" -lt 12 -a -d "/proc/$curl_pid"
+wait "$curl_pid" || true
+curl_pid=
+check "the timeline grows to all 12 chunks when the stream ends" shows '12 chunks, 1200 bytes' 5
+check "the last chunk is listed" shows '^ +12 +[0-9.]+ +\+[0-9.]+ +100 +chunk 12'
+keys q
+
+keys f
+tm send-keys -t "$session" -l '~m POST'
+keys Enter
+check "a filter narrows the list" shows '1 request matches'
+check "the filtered list keeps the POST" shows 'POST +/form'
+check "the filtered list drops the GETs" lacks '/first\?n=2'
+check "the status bar shows the filter" shows 'filter: ~m POST'
+keys f C-u
+tm send-keys -t "$session" -l '~c abc'
+keys Enter
+check "a bad filter shows its error" shows '~c needs a status'
+check "a bad filter keeps the old one" shows 'filter in use is unchanged'
+keys Escape
+check "the old filter still applies" lacks '/first\?n=2'
+
+keys '?'
+check "? shows the help generated from the key bindings" shows 'list\.filter|filter requests'
+keys q
+keys E
+check "E shows the event log with the worker's start" shows 'ready: plugin stream'
+keys q
+
+keys Enter
+keys q
+keys Q
+check "Q exits devserve with status 0" shows 'EXIT=0' 10
+check "the terminal settings are restored" shows 'TERMINAL-RESTORED' 5
+
+echo "inspector end-to-end: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
