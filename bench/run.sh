@@ -113,6 +113,11 @@ echo "under load: $requests requests during the reloads; $errors; $non2xx"
 unserve
 rm -rf "$reload_dir"
 
+entries=100000; seconds=5
+[ "$quick" = 1 ] && entries=20000 && seconds=2
+echo "== inspector: $entries captured entries; frames to /dev/null through curses, keys through a pipe"
+"$BIN/devserve" inspector-bench --entries "$entries" --seconds "$seconds" --rate 10000
+
 exec 1>&3 3>&-
 sleep 0.2
 if [ "$quick" = 0 ]; then

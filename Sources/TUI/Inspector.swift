@@ -34,14 +34,28 @@ public final class Inspector: @unchecked Sendable {
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
     private var tokens: (recorder: Int, events: Int?) = (0, nil)
+    /// Where keys come from (the benchmark's pipe; else the terminal).
+    private let inputDescriptor: Int32
+    private let makeTerminal: () throws -> Terminal
+    /// Called after each frame drawn for a key press, with its monotonic time (benchmarks).
+    private let onKeyFrame: ((Int) -> Void)?
 
     /// - Parameter environment: builds the app's environment on the inspector's thread.
-    public init(recorder: Recorder, eventLog: EventLog?, configuration: Configuration = Configuration(),
-                environment: @escaping @Sendable () -> InspectorApp.Environment) {
+    public convenience init(recorder: Recorder, eventLog: EventLog?, configuration: Configuration = Configuration(),
+                            environment: @escaping @Sendable () -> InspectorApp.Environment) {
+        self.init(recorder: recorder, eventLog: eventLog, configuration: configuration, environment: environment,
+                  input: STDIN_FILENO, terminal: { try Terminal(colour: configuration.colour) }, onKeyFrame: nil)
+    }
+
+    init(recorder: Recorder, eventLog: EventLog?, configuration: Configuration, environment: @escaping @Sendable () -> InspectorApp.Environment,
+         input: Int32, terminal: @escaping () throws -> Terminal, onKeyFrame: ((Int) -> Void)?) {
         self.recorder = recorder
         self.eventLog = eventLog
         self.configuration = configuration
         self.environment = environment
+        self.inputDescriptor = input
+        self.makeTerminal = terminal
+        self.onKeyFrame = onKeyFrame
     }
 
     /// Whether devserve should run the inspector: stdin and stdout are a terminal that can
@@ -95,7 +109,7 @@ public final class Inspector: @unchecked Sendable {
     private func run() {
         let terminal: Terminal
         do {
-            terminal = try Terminal(colour: configuration.colour)
+            terminal = try makeTerminal()
         } catch {
             started.withLock {
                 startError = error
@@ -130,7 +144,7 @@ public final class Inspector: @unchecked Sendable {
             // Idle, wake every 250 ms anyway: a resize is only seen by reading keys, and
             // spinners and rates move with time.
             let timeout = dirty ? max(1, (frameInterval - (now - lastFrame)) / 1000) : 250
-            var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+            var descriptors = [pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             _ = poll(&descriptors, 2, Int32(timeout))
             while read(wakeRead, &drain, drain.count) > 0 {}
             let changes: [RecorderChange] = lock.withLock {
@@ -150,6 +164,7 @@ public final class Inspector: @unchecked Sendable {
                 draw(app, terminal)
                 lastFrame = MonotonicClock.now()
                 dirty = false
+                onKeyFrame?(lastFrame)
             } else if app.needsTicks && MonotonicClock.now() - lastFrame >= 250_000 {
                 dirty = true
             }

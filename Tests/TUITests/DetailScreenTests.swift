@@ -5,7 +5,7 @@ import XCTest
 /// The detail view's tabs, rendered to text.
 final class DetailScreenTests: XCTestCase {
     private func opened(_ traffic: Traffic, id: Int) -> (InspectorApp, DetailModel) {
-        let app = InspectorApp(environment: .init(source: traffic.recorder, server: { ListScreenTests.server }))
+        let app = InspectorApp(environment: .init(source: traffic.source, server: { ListScreenTests.server }))
         while app.list.selectedID != id { app.handle(.character("k")) }
         app.handle(.enter)
         guard case .detail(let detail) = app.screen else { fatalError("Enter opens the detail") }

@@ -5,7 +5,7 @@ import XCTest
 /// The request list, rendered to text at fixed sizes without a terminal.
 final class ListScreenTests: XCTestCase {
     private func app(_ traffic: Traffic, server: ServerState = ListScreenTests.server) -> InspectorApp {
-        InspectorApp(environment: .init(source: traffic.recorder, server: { server }))
+        InspectorApp(environment: .init(source: traffic.source, server: { server }))
     }
 
     static let server: ServerState = {

@@ -74,10 +74,14 @@ public final class ListModel {
 
     /// Re-reads everything (start, new filter, new order).
     public func rebuild(now: Int = WallClock.microseconds()) {
-        var records = source.snapshot()
-        if let filter { records = records.filter { filter.matches($0, now: now) } }
-        if sort != .time { records.sort { sort.precedes($0, $1, now: now) } }
-        ids = records.map(\.id)
+        if sort == .time {
+            ids = filter.map { filter in source.ids { filter.matches($0, now: now) } } ?? source.ids { _ in true }
+        } else {
+            var records = source.snapshot()
+            if let filter { records = records.filter { filter.matches($0, now: now) } }
+            records.sort { sort.precedes($0, $1, now: now) }
+            ids = records.map(\.id)
+        }
         shown = Set(ids)
         needsSort = false
         if follow || selectedID.map({ !shown.contains($0) }) ?? true { selectedID = ids.last }

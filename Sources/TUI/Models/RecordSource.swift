@@ -4,6 +4,7 @@ import DevServer
 public protocol RecordSource: AnyObject, Sendable {
     func snapshot() -> [RequestRecord]
     func record(_ id: Int) -> RequestRecord?
+    func ids(where predicate: (RequestRecord) -> Bool) -> [Int]
     var statistics: Recorder.Statistics { get }
     func pause()
     func resume()

@@ -25,13 +25,13 @@ final class Terminal {
 
     /// Takes over the terminal on stdin/stdout; with `output`/`input` given (benchmarks), a
     /// curses screen on those files instead.
-    init(output: UnsafeMutablePointer<FILE>? = nil, input: UnsafeMutablePointer<FILE>? = nil, colour: Bool? = nil) throws {
+    init(output: UnsafeMutablePointer<FILE>? = nil, input: UnsafeMutablePointer<FILE>? = nil, type: String? = nil, colour: Bool? = nil) throws {
         _ = setlocale(LC_ALL, "")
         // Wide characters need a UTF-8 LC_CTYPE; without one set, C.UTF-8 rather than '?'.
         if devserve_shim_codeset_is_utf8() == 0 { _ = setlocale(LC_CTYPE, "C.UTF-8") }
         let term = getenv("TERM").map { String(cString: $0) } ?? "dumb"
         if let output, let input {
-            guard let created = newterm(nil, output, input) else { throw SetupError.cannotInitialize(term) }
+            guard let created = newterm(type ?? term, output, input) else { throw SetupError.cannotInitialize(type ?? term) }
             screen = created
             _ = set_term(created)
         } else {

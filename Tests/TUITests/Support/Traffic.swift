@@ -98,3 +98,28 @@ extension String {
         String(map { $0 == target ? replacement : $0 })
     }
 }
+
+/// The recorder, with its memory estimate pinned: the estimate counts array capacities, which
+/// the allocator rounds differently from run to run, and screens are compared as text.
+final class StableSource: RecordSource, @unchecked Sendable {
+    let recorder: Recorder
+
+    init(_ recorder: Recorder) { self.recorder = recorder }
+
+    func snapshot() -> [RequestRecord] { recorder.snapshot() }
+    func record(_ id: Int) -> RequestRecord? { recorder.record(id) }
+    func ids(where predicate: (RequestRecord) -> Bool) -> [Int] { recorder.ids(where: predicate) }
+    var statistics: Recorder.Statistics {
+        var statistics = recorder.statistics
+        statistics.bytes = statistics.count * 1400
+        return statistics
+    }
+    func pause() { recorder.pause() }
+    func resume() { recorder.resume() }
+    func clear() { recorder.clear() }
+}
+
+extension Traffic {
+    /// What the screen tests read from.
+    var source: RecordSource { StableSource(recorder) }
+}

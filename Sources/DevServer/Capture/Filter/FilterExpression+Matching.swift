@@ -12,8 +12,8 @@ extension FilterExpression {
             return side.includesRequest && pattern.matches(Self.lines(record.requestHeaders))
                 || side.includesResponse && pattern.matches(Self.lines(record.sentHeaders.isEmpty ? record.applicationHeaders : record.sentHeaders))
         case .body(let pattern, let side):
-            return side.includesRequest && pattern.matches(String(decoding: record.requestBody, as: UTF8.self))
-                || side.includesResponse && pattern.matches(String(decoding: record.responseBody, as: UTF8.self))
+            return side.includesRequest && pattern.matches(bytes: record.requestBody)
+                || side.includesResponse && pattern.matches(bytes: record.chunks.count == 1 ? record.chunks[0].bytes : record.responseBody)
         case .contentType(let pattern, let side):
             return side.includesRequest && record.requestContentType.map(pattern.matches) == true
                 || side.includesResponse && record.responseContentType.map(pattern.matches) == true

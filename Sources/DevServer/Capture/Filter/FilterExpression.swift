@@ -42,12 +42,48 @@ public struct FilterPattern: @unchecked Sendable {
     public let source: String
     private let regex: Regex<AnyRegexOutput>
 
+    /// The pattern's bytes, lowercased, when it is plain ASCII text with no regex syntax:
+    /// matched by a byte scan, many times faster than the regex engine.
+    private let literal: [UInt8]?
+
     init(_ source: String) throws {
         self.source = source
         self.regex = try Regex(source).ignoresCase()
+        let plain = source.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && !Array("\\^$.|?*+()[]{}".utf8).contains($0) }
+        self.literal = plain && !source.isEmpty ? Array(source.lowercased().utf8) : nil
     }
 
-    func matches(_ text: String) -> Bool { text.contains(regex) }
+    func matches(_ text: String) -> Bool {
+        if let literal {
+            var text = text
+            return text.withUTF8 { Self.contains($0, literal) }
+        }
+        return text.contains(regex)
+    }
+
+    func matches(bytes: [UInt8]) -> Bool {
+        if let literal { return bytes.withUnsafeBufferPointer { Self.contains($0, literal) } }
+        return String(decoding: bytes, as: UTF8.self).contains(regex)
+    }
+
+    /// Whether `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case.
+    private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        let first = needle[0]
+        var offset = 0
+        let last = haystack.count - needle.count
+        while offset <= last {
+            if fold(haystack[offset]) == first {
+                var matched = 1
+                while matched < needle.count && fold(haystack[offset + matched]) == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            offset += 1
+        }
+        return false
+    }
+
+    @inline(__always) private static func fold(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 }
 
 /// A filter that did not parse: what is wrong and where (a character offset).
