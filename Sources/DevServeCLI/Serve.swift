@@ -16,6 +16,11 @@ struct Serve: ParsableCommand {
             process: if it crashes, devserve reports why (with the Swift backtrace) and starts a \
             new worker at once; the listening socket never closes.
 
+            On a terminal, the live inspector shows every request as it arrives: Enter opens \
+            one (Request, Response, Environ, Chunks and Errors tabs), f filters, E shows the \
+            event log, ? lists every key, Q quits. With --no-tui, --no-capture, or when stdin \
+            or stdout is not a terminal, an access log is printed instead.
+
             \(limitsHelp)
             """)
 

@@ -55,6 +55,8 @@ public final class InspectorApp {
     private var helpScroll = 0
     private var eventsScroll: Int?
     private var seenProblems = 0
+    /// Rows the event log took when last drawn (wrapped).
+    private var eventLines = 0
     private var rate = RateMeter()
     /// The size of the last frame, for page movement and mouse hits.
     private var size = (width: 80, height: 24)
@@ -199,7 +201,7 @@ public final class InspectorApp {
             detail.scroll(by: delta, lines: detail.document(record, now: now).lineCount, height: pageHeight)
         case .help: helpScroll = max(0, min(helpScroll + delta, HelpView(bindings: bindings).lines().count - pageHeight))
         case .events:
-            let count = environment.eventLog?.snapshot().count ?? 0
+            let count = eventLines
             let bottom = max(0, count - pageHeight)
             let next = max(0, min((eventsScroll ?? bottom) + delta, bottom))
             eventsScroll = next == bottom ? nil : next
@@ -338,8 +340,11 @@ public final class InspectorApp {
             let lines = HelpView(bindings: bindings).lines()
             drawPane(lines, from: helpScroll, into: &buffer, top: 1, height: contentHeight)
         case .events:
+            // Wrapped: backtraces and build errors are long, and every column of them matters.
             let lines = EventLogView(utcOffset: environment.utcOffset).lines(environment.eventLog?.snapshot() ?? [])
-            drawPane(lines, from: eventsScroll ?? max(0, lines.count - contentHeight), into: &buffer, top: 1, height: contentHeight)
+                .flatMap { $0.wrapped(width: width - 2, indent: 15) }
+            eventLines = lines.count
+            drawPane(lines, from: min(eventsScroll ?? .max, max(0, lines.count - contentHeight)), into: &buffer, top: 1, height: contentHeight)
         }
         status.drawBottom(into: &buffer, row: height - 2)
         drawMessageLine(into: &buffer, row: height - 1)

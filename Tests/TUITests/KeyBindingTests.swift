@@ -79,6 +79,9 @@ final class KeyBindingTests: XCTestCase {
         let screen = app.render(width: 100, height: 12, now: Traffic.now).text
         XCTAssertTrue(screen.contains("10:00:01 ERROR worker gen 1 pid 10 crashed with SIGILL"), screen)
         XCTAssertTrue(screen.contains("out   gen 1 stderr | Fatal error: boom"))
+        log.append(.error, "build failed: " + String(repeating: "error: x ", count: 20) + "END", time: Traffic.baseTime + 2_000_000)
+        let wrapped = app.render(width: 60, height: 12, now: Traffic.now).text
+        XCTAssertTrue(wrapped.contains("END"), "long lines wrap instead of being cut: \(wrapped)")
         app.handle(.character("q"))
         XCTAssertFalse(app.render(width: 100, height: 12, now: Traffic.now).text.contains("new problem"), "read once opened")
     }

@@ -155,4 +155,30 @@ public struct StyledLine: Equatable {
     public var plain: String { spans.map(\.text).joined() }
 
     public mutating func append(_ text: String, _ role: Role = .normal) { spans.append(Span(text, role)) }
+
+    /// The line cut into rows of at most `width` columns; rows after the first start with
+    /// `indent` blanks.
+    public func wrapped(width: Int, indent: Int) -> [StyledLine] {
+        guard width > indent + 1 else { return [self] }
+        var rows: [StyledLine] = []
+        var row = StyledLine()
+        var used = 0
+        for span in spans {
+            var text = ""
+            for piece in TerminalText.pieces(span.text) {
+                if used + piece.width > width {
+                    if !text.isEmpty { row.append(text, span.role) }
+                    rows.append(row)
+                    row = StyledLine(String(repeating: " ", count: indent))
+                    used = indent
+                    text = ""
+                }
+                text += piece.text
+                used += piece.width
+            }
+            if !text.isEmpty { row.append(text, span.role) }
+        }
+        rows.append(row)
+        return rows
+    }
 }
