@@ -106,7 +106,13 @@ public struct RequestRecord: Sendable {
     public var responseBodyDropped: Int { responseBodySize - responseBodyKept }
 
     /// The response body bytes kept, in order.
-    public var responseBody: [UInt8] { chunks.flatMap(\.bytes) }
+    public var responseBody: [UInt8] {
+        if chunks.count == 1 { return chunks[0].bytes }
+        var body: [UInt8] = []
+        body.reserveCapacity(responseBodyKept)
+        for chunk in chunks { body.append(contentsOf: chunk.bytes) }
+        return body
+    }
 
     /// The response headers as sent, parsed from the head.
     public var sentHeaders: [HeaderField] {

@@ -12,6 +12,9 @@ enum BodyPresenter {
         var contentEncoding: String?
     }
 
+    /// Bodies larger than this are shown as text in auto mode.
+    static let largeBody = 8 << 20
+
     static func document(_ input: Input, mode: BodyMode) -> Document {
         var notes: [StyledLine] = []
         let dropped = input.total - input.bytes.count
@@ -28,7 +31,12 @@ enum BodyPresenter {
             }
         }
         let type = (input.contentType ?? "").lowercased()
-        let chosen = mode == .auto ? automatic(type: type, bytes: bytes) : mode
+        var chosen = mode == .auto ? automatic(type: type, bytes: bytes) : mode
+        if mode == .auto && chosen != .text && chosen != .hex && bytes.count > Self.largeBody {
+            // Formatting reads every byte up front; text pages lazily, so a huge body opens at once.
+            notes.append(StyledLine("large body: shown as text (b picks \(chosen.rawValue))", .dim))
+            chosen = .text
+        }
         var body: Document
         switch chosen {
         case .hex:

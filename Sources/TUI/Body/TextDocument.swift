@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Bytes shown as UTF-8 text, one line per newline. Line starts are indexed once (a memchr-speed
 /// scan); lines are decoded only when drawn; search scans the bytes.
 public final class TextDocument: Document {
@@ -9,7 +13,13 @@ public final class TextDocument: Document {
     public init(_ bytes: [UInt8]) {
         self.bytes = bytes
         bytes.withUnsafeBufferPointer { buffer in
-            for index in buffer.indices where buffer[index] == 10 && index + 1 < buffer.count { starts.append(index + 1) }
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count, let found = memchr(base + offset, 10, buffer.count - offset) {
+                let index = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+                if index + 1 < buffer.count { starts.append(index + 1) }
+                offset = index + 1
+            }
         }
     }
 
