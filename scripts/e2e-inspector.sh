@@ -2,7 +2,9 @@
 # End-to-end: the inspector in a real terminal (tmux), driven with send-keys and read with
 # capture-pane, while curl sends requests. Requests appear in the list; Enter opens the detail;
 # Tab reaches Environ and Chunks; a stream shows chunks arriving before it has ended; a filter
-# narrows the list; q then Q exits 0 and leaves the terminal as it was. Bounded in time.
+# narrows the list; r replays a request and links the new entry to it; after a reload, d shows
+# the replay's changed body against its original; q then Q exits 0 and leaves the terminal as it
+# was. Bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/.build/debug
@@ -49,13 +51,14 @@ keys() { tm send-keys -t "$session" "$@"; sleep 0.3; }
 # the settings came back.
 cat >"$work/run.sh" <<SCRIPT
 stty -a >"$work/before"
-"$BIN/devserve" "$BIN/libstream.so" --port 0
+"$BIN/devserve" "$work/app.so" --port 0
 echo "EXIT=\$?"
 stty -a >"$work/after"
 cmp -s "$work/before" "$work/after" && echo TERMINAL-RESTORED
 sleep 60
 SCRIPT
 
+cp "$BIN/libstream.so" "$work/app.so"
 tm -u new-session -d -s "$session" -x 110 -y 32 "bash $work/run.sh"
 check "the inspector starts and shows the URL" shows 'devserve http://127\.0\.0\.1:[0-9]+/' 10
 port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d /)
@@ -117,6 +120,24 @@ check "? shows the help generated from the key bindings" shows 'list\.filter|fil
 keys q
 keys E
 check "E shows the event log with the worker's start" shows 'ready: plugin stream'
+keys q
+
+keys f C-u
+keys Enter
+curl -s "$base/replayme?n=2&delay_ms=0" >/dev/null
+check "a request to replay arrives" shows '/replayme'
+keys G r
+check "r replays the selected request and says how it went" shows 'replayed as #[0-9]+: 200 OK' 5
+check "the replay is in the list, marked R" shows '^ R +[0-9]+ .*/replayme'
+cp "$BIN/libhello.so" "$work/app.so.new" && mv "$work/app.so.new" "$work/app.so"
+check "rewriting the plugin reloads it (generation 2)" shows 'app\.so gen 2' 10
+keys k r
+check "the original replays again, now against generation 2" shows 'replayed as #[0-9]+: 200 OK' 5
+keys G d
+check "d opens the diff of the replay against its original" shows 'diff #[0-9]+ → #[0-9]+' 3
+check "the diff shows the body the old build sent" shows '^ +- chunk 1'
+check "the diff shows the body the new build sends" shows '^ +\+ Hello world!'
+check "the diff shows the generations" shows 'generation 1 → 2'
 keys q
 
 keys Enter

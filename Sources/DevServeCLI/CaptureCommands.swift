@@ -74,10 +74,13 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Do not mask Authorization, Cookie, Set-Cookie and Proxy-Authorization values.")
+    var showSecrets = false
+
     @OptionGroup var instance: InstanceOptions
 
     func run() throws {
-        let response = try instance.send(ControlSocket.Request(command: "show", id: id))
+        let response = try instance.send(ControlSocket.Request(command: "show", id: id, reveal: showSecrets))
         guard let record = response.record else { throw ExitCode(1) }
         print(json ? try JSONText.encode(record) : RecordText.detail(record), terminator: json ? "\n" : "")
     }

@@ -7,7 +7,7 @@ struct DevServeCommand: ParsableCommand {
         commandName: "devserve",
         abstract: "A development server and live request inspector for WSGI-model web applications compiled as native plugins.",
         version: DevServeVersion.current,
-        subcommands: [Serve.self, ListCommand.self, ShowCommand.self, CaptureControlCommand.self, ReloadCommand.self, WorkerCommand.self, InspectorBenchCommand.self],
+        subcommands: [Serve.self, ListCommand.self, ShowCommand.self, CaptureControlCommand.self, ReloadCommand.self, ReplayCommand.self, ExportCommand.self, WorkerCommand.self, InspectorBenchCommand.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -65,6 +65,9 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not reload when the plugin file is rewritten.")
     var noReload = false
 
+    @Option(help: ArgumentHelp("Keep captured requests in this file across restarts (appended as they finish, loaded at start, bounded by --capacity).", valueName: "file"))
+    var journal: String?
+
     @Option(help: ArgumentHelp("Event loop threads.", visibility: .hidden))
     var eventLoops = 1
 
@@ -78,6 +81,7 @@ struct Serve: ParsableCommand {
         """
 
     func validate() throws {
+        if journal != nil && noCapture { throw ValidationError("--journal keeps captured requests: it cannot go with --no-capture") }
         if build != nil && watch.isEmpty { throw ValidationError("--build needs --watch: which sources does it build?") }
         for path in watch where access(path, R_OK) != 0 { throw ValidationError("--watch \(path): no such file or directory") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -101,6 +105,7 @@ struct Serve: ParsableCommand {
         configuration.watch = watch
         configuration.build = build
         configuration.reloadOnChange = !noReload
+        configuration.journal = journal
         let log = ConsoleLog()
         let supervisor: Supervisor
         do {
@@ -128,10 +133,13 @@ struct Serve: ParsableCommand {
         let recorder = supervisor.recorder
         let state = supervisor.state
         let offset = Self.utcOffset()
+        let replayer = supervisor.replayer
+        let directory = FileManagerLite.currentDirectory()
         let inspector = Inspector(recorder: recorder, eventLog: eventLog) {
             InspectorApp.Environment(
                 source: recorder, eventLog: eventLog, server: { state.value },
-                reload: Supervisor.requestReload, quit: Supervisor.requestStop, utcOffset: offset)
+                reload: Supervisor.requestReload, quit: Supervisor.requestStop, utcOffset: offset,
+                replay: { requests, done in Self.replay(requests, with: replayer, done: done) }, exportDirectory: directory)
         }
         do {
             try inspector.start()
@@ -143,11 +151,39 @@ struct Serve: ParsableCommand {
         return (inspector, eventLog)
     }
 
+    /// Replays in order on a thread of their own (the inspector's thread only draws).
+    private static func replay(_ requests: [(id: Int, edited: RawRequest?)], with replayer: Replayer, done: @escaping @Sendable (String, Bool) -> Void) {
+        let work = requests.map { ($0.id, $0.edited) }
+        DetachedThread.start {
+            var lines: [String] = []
+            var failed = false
+            for (id, edited) in work {
+                do {
+                    let outcome = try edited.map { try replayer.send($0, replaying: id) } ?? replayer.replay(id)
+                    lines.append(outcome.summary)
+                } catch {
+                    lines.append("#\(id) not replayed: \(error)")
+                    failed = true
+                }
+            }
+            done(lines.count > 2 ? "\(lines.count) replayed; last: \(lines.last ?? "")" : lines.joined(separator: "; "), failed)
+        }
+    }
+
     /// Seconds east of UTC here, now.
     private static func utcOffset() -> Int {
         var now = time(nil)
         var parts = tm()
         localtime_r(&now, &parts)
         return parts.tm_gmtoff
+    }
+}
+
+/// The working directory, where the inspector writes exports.
+enum FileManagerLite {
+    static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buffer, buffer.count) != nil else { return "." }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -126,6 +126,8 @@ public final class Inspector: @unchecked Sendable {
             started.broadcast()
         }
         let app = InspectorApp(environment: environment())
+        app.notices.wake = { [weak self] in self?.wake() }
+        app.edit = { text in Self.edit(text, terminal: terminal) }
         loop(app, terminal: terminal)
     }
 
@@ -156,7 +158,7 @@ public final class Inspector: @unchecked Sendable {
                 app.apply(changes)
                 dirty = true
             }
-            if eventLogChanged() { dirty = true }
+            if eventLogChanged() || app.notices.hasPending { dirty = true }
             var pressed = false
             for key in terminal.readKeys() where app.handle(key) { pressed = true }
             if pressed {
@@ -172,6 +174,45 @@ public final class Inspector: @unchecked Sendable {
     }
 
     private var seenEvents = 0
+
+    /// Runs $VISUAL or $EDITOR (else vi) on `text` with the screen suspended. - Returns: the
+    /// saved bytes, or nil when the editor failed or the file was left unchanged.
+    static func edit(_ text: String, terminal: Terminal) -> [UInt8]? {
+        let editor = [getenv("VISUAL"), getenv("EDITOR")].compactMap { $0.map { String(cString: $0) } }.first { !$0.isEmpty } ?? "vi"
+        var template = Array("\(String(cString: getenv("TMPDIR") ?? strdup("/tmp")))/devserve-edit-XXXXXX.http".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
+        guard descriptor >= 0 else { return nil }
+        let path = String(cString: template)
+        defer { unlink(path) }
+        let original = Array(text.utf8)
+        _ = original.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        terminal.suspend()
+        defer { terminal.resume() }
+        var pid: pid_t = 0
+        let arguments = ["/bin/sh", "-c", "\(editor) \"$1\"", "sh", path]
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0, let saved = readFile(path), saved != original else { return nil }
+        return saved
+    }
+
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count <= 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return bytes
+    }
 
     private func eventLogChanged() -> Bool {
         guard let eventLog else { return false }

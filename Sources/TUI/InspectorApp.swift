@@ -1,4 +1,7 @@
 import DevServer
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The inspector without a terminal: screens, prompts and models, driven by keys and recorder
 /// changes, drawn into a ``ScreenBuffer``. Command handlers change state and say whether to
@@ -13,15 +16,24 @@ public final class InspectorApp {
         public var quit: () -> Void
         /// Seconds east of UTC, for times of day.
         public var utcOffset: Int
+        /// Sends requests again: each id's captured request, or the edited one. Runs in the
+        /// background and calls `done` with a line to show (and whether it failed).
+        public var replay: (_ requests: [(id: Int, edited: RawRequest?)], _ done: @escaping @Sendable (String, Bool) -> Void) -> Void
+        /// Where exports are written.
+        public var exportDirectory: String
 
         public init(source: RecordSource, eventLog: EventLog? = nil, server: @escaping () -> ServerState = { ServerState() },
-                    reload: @escaping () -> Void = {}, quit: @escaping () -> Void = {}, utcOffset: Int = 0) {
+                    reload: @escaping () -> Void = {}, quit: @escaping () -> Void = {}, utcOffset: Int = 0,
+                    replay: @escaping (_ requests: [(id: Int, edited: RawRequest?)], _ done: @escaping @Sendable (String, Bool) -> Void) -> Void = { _, done in done("replay is not available here", true) },
+                    exportDirectory: String = ".") {
             self.source = source
             self.eventLog = eventLog
             self.server = server
             self.reload = reload
             self.quit = quit
             self.utcOffset = utcOffset
+            self.replay = replay
+            self.exportDirectory = exportDirectory
         }
     }
 
@@ -31,6 +43,8 @@ public final class InspectorApp {
         case detail(DetailModel)
         case help
         case events
+        /// A text pane: a diff, an exported curl command or raw request.
+        case text(title: String, lines: [StyledLine])
     }
 
     enum Prompt: Equatable {
@@ -38,6 +52,7 @@ public final class InspectorApp {
         case search
         case confirmClear
         case confirmQuit
+        case export
     }
 
     public let environment: Environment
@@ -60,6 +75,15 @@ public final class InspectorApp {
     private var rate = RateMeter()
     /// The size of the last frame, for page movement and mouse hits.
     private var size = (width: 80, height: 24)
+    private var textScroll = 0
+    private var textLines = 0
+    /// Credentials shown as they are (`S`); masked by default.
+    public private(set) var revealSecrets = false
+    /// Messages from background work (replays), shown at the next frame.
+    public let notices = Notices()
+    /// Opens text in the user's editor and returns what was saved, nil if nothing was (set
+    /// by the terminal runtime: it suspends the screen meanwhile).
+    public var edit: ((String) -> [UInt8]?)?
 
     public init(environment: Environment) {
         self.environment = environment
@@ -73,7 +97,7 @@ public final class InspectorApp {
         case .list: return .list
         case .detail: return .detail
         case .help: return .help
-        case .events: return .events
+        case .events, .text: return .events
         }
     }
 
@@ -175,7 +199,115 @@ public final class InspectorApp {
             startPrompt(.confirmQuit, text: "")
         case .quit:
             quit()
+        case .replay:
+            let ids = targets()
+            guard !ids.isEmpty else { return message = ("nothing to replay", .dim) }
+            message = ("replaying \(ids.map { "#\($0)" }.joined(separator: ", "))…", .dim)
+            environment.replay(ids.map { ($0, nil) }) { [notices] text, failed in notices.post(text, failed ? .error : .dim) }
+        case .editReplay:
+            editAndReplay()
+        case .diff:
+            diffReplay()
+        case .diffMarked:
+            let marked = list.marks.sorted()
+            guard marked.count == 2, let left = environment.source.record(marked[0]), let right = environment.source.record(marked[1]) else {
+                return message = ("D compares two marked requests (m marks); \(marked.count) marked", .warning)
+            }
+            showDiff(left, right)
+        case .export:
+            startPrompt(.export, text: "")
+        case .toggleSecrets:
+            revealSecrets.toggle()
+            message = revealSecrets ? ("credentials shown (S masks them again)", .warning) : ("credentials masked", .dim)
         }
+    }
+
+    /// The requests a command acts on: the marked ones in order, else the one in view.
+    private func targets() -> [Int] {
+        if !list.marks.isEmpty { return list.marks.sorted() }
+        return focusedID.map { [$0] } ?? []
+    }
+
+    private var focusedID: Int? {
+        if case .detail(let detail) = screen { return detail.recordID }
+        return list.selectedID
+    }
+
+    private func editAndReplay() {
+        guard let id = focusedID, let record = environment.source.record(id) else { return message = ("nothing to edit", .dim) }
+        let original: RawRequest
+        do {
+            original = try RawRequest(record: record)
+        } catch {
+            return message = ("\(error)", .error)
+        }
+        guard let edit else { return message = ("no editor: set $VISUAL or $EDITOR", .error) }
+        guard let saved = edit(original.editableText) else { return message = ("edit cancelled: nothing sent", .dim) }
+        do {
+            let (request, adjusted) = try RawRequest.parse(editedText: saved)
+            message = ("sending the edited #\(id)\(adjusted ? " (Content-Length set to the edited body's length)" : "")…", .dim)
+            environment.replay([(id, request)]) { [notices] text, failed in notices.post(text, failed ? .error : .dim) }
+        } catch {
+            message = ("the edited request is malformed, nothing was sent: \(error)", .error)
+        }
+    }
+
+    private func diffReplay() {
+        guard let id = focusedID, let record = environment.source.record(id) else { return }
+        if let original = record.replayOf {
+            guard let left = environment.source.record(original) else { return message = ("#\(original), the original, is no longer kept", .warning) }
+            return showDiff(left, record)
+        }
+        // On an original: compare it with its newest replay.
+        let replays = environment.source.ids { $0.replayOf == id }
+        guard let newest = replays.last, let right = environment.source.record(newest) else {
+            return message = ("#\(id) is not a replay and has none: r replays it, D compares two marked requests", .warning)
+        }
+        showDiff(record, right)
+    }
+
+    private func showDiff(_ left: RequestRecord, _ right: RequestRecord) {
+        let masked = revealSecrets ? (left, right) : (Secrets.masked(left), Secrets.masked(right))
+        textScroll = 0
+        screens.append(.text(title: "diff #\(left.id) → #\(right.id)", lines: RecordDiff(left: masked.0, right: masked.1).lines()))
+    }
+
+    private func export(_ choice: Character) {
+        let stamp = ListView.clock(WallClock.microseconds(), utcOffset: environment.utcOffset).replacing(":", with: "").replacing(".", with: "-")
+        switch choice {
+        case "h":
+            let ids = !list.marks.isEmpty ? list.marks.sorted() : list.ids
+            let records = ids.compactMap(environment.source.record)
+            let path = "\(environment.exportDirectory)/devserve-\(stamp).har"
+            write(HAR.export(records, revealSecrets: revealSecrets), to: path, what: "\(records.count) request\(records.count == 1 ? "" : "s") as HAR")
+        case "c", "w":
+            guard let id = focusedID, let record = environment.source.record(id) else { return }
+            var request: RawRequest
+            do { request = try RawRequest(record: record) } catch { return message = ("\(error)", .error) }
+            if !revealSecrets { request = Secrets.masked(request) }
+            let base = environment.server().url.isEmpty ? "http://127.0.0.1:8000/" : environment.server().url
+            let text = choice == "c" ? request.curl(base: base) + "\n" : String(decoding: request.bytes, as: UTF8.self)
+            let path = "\(environment.exportDirectory)/devserve-\(id)-\(stamp).\(choice == "c" ? "sh" : "http")"
+            write(Array(text.utf8), to: path, what: choice == "c" ? "#\(id) as a curl command" : "#\(id) as raw HTTP")
+            textScroll = 0
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { StyledLine(String($0).replacing("\r", with: "")) }
+            screens.append(.text(title: "#\(id) \(choice == "c" ? "curl" : "raw HTTP") (\(path))", lines: lines))
+        default:
+            message = ("export: h (HAR), c (curl) or w (raw HTTP)", .dim)
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to path: String, what: String) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
+        defer { close(descriptor) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            guard written > 0 else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
+            offset += written
+        }
+        message = ("wrote \(what) to \(path)\(revealSecrets ? "" : " (credentials masked; S shows them)")", .dim)
     }
 
     private func quit() {
@@ -189,7 +321,7 @@ public final class InspectorApp {
         switch screen {
         case .list: return max(1, size.height - 4)
         case .detail: return DetailView.documentHeight(size.height)
-        case .help, .events: return max(1, size.height - 3)
+        case .help, .events, .text: return max(1, size.height - 3)
         }
     }
 
@@ -200,6 +332,8 @@ public final class InspectorApp {
             guard let record = environment.source.record(detail.recordID) else { return }
             detail.scroll(by: delta, lines: detail.document(record, now: now).lineCount, height: pageHeight)
         case .help: helpScroll = max(0, min(helpScroll + delta, HelpView(bindings: bindings).lines().count - pageHeight))
+        case .text:
+            textScroll = max(0, min(textScroll + delta, textLines - pageHeight))
         case .events:
             let count = eventLines
             let bottom = max(0, count - pageHeight)
@@ -216,6 +350,7 @@ public final class InspectorApp {
             if bottom { detail.scrollToBottom(lines: detail.document(record, now: now).lineCount, height: pageHeight) } else { detail.scrollToTop() }
         case .help: helpScroll = bottom ? max(0, HelpView(bindings: bindings).lines().count - pageHeight) : 0
         case .events: eventsScroll = bottom ? nil : 0
+        case .text: textScroll = bottom ? max(0, textLines - pageHeight) : 0
         }
     }
 
@@ -238,7 +373,7 @@ public final class InspectorApp {
                 }
                 start += width
             }
-        case .help, .events:
+        case .help, .events, .text:
             return false
         }
         return true
@@ -255,6 +390,10 @@ public final class InspectorApp {
     private func handlePrompt(_ key: Key, now: Int) -> Bool {
         guard let prompt else { return false }
         switch prompt {
+        case .export:
+            self.prompt = nil
+            if case .character(let choice) = key { export(choice) }
+            return true
         case .confirmClear, .confirmQuit:
             self.prompt = nil
             guard key == .character("y") || key == .character("Y") else { return true }
@@ -322,6 +461,7 @@ public final class InspectorApp {
             buffer.write("devserve: window too small", row: 0, column: 0)
             return buffer
         }
+        if let notice = notices.take() { message = notice }
         let server = environment.server()
         rate.sample(served: server.served, now: now)
         let problems = environment.eventLog?.problemCount ?? 0
@@ -335,10 +475,16 @@ public final class InspectorApp {
         case .list:
             ListView(model: list, now: now, utcOffset: environment.utcOffset).draw(into: &buffer, top: 1, height: contentHeight)
         case .detail(let detail):
+            detail.revealSecrets = revealSecrets
             DetailView(model: detail, now: now).draw(environment.source.record(detail.recordID), into: &buffer, top: 1, height: contentHeight)
         case .help:
             let lines = HelpView(bindings: bindings).lines()
             drawPane(lines, from: helpScroll, into: &buffer, top: 1, height: contentHeight)
+        case .text(_, let lines):
+            // Wrapped at the width of this frame: long header values and curl commands matter whole.
+            let wrapped = lines.flatMap { $0.wrapped(width: width - 2, indent: 4) }
+            textLines = wrapped.count
+            drawPane(wrapped, from: min(textScroll, max(0, wrapped.count - contentHeight)), into: &buffer, top: 1, height: contentHeight)
         case .events:
             // Wrapped: backtraces and build errors are long, and every column of them matters.
             let lines = EventLogView(utcOffset: environment.utcOffset).lines(environment.eventLog?.snapshot() ?? [])
@@ -357,6 +503,7 @@ public final class InspectorApp {
         case .detail(let detail): return "request #\(detail.recordID)"
         case .help: return "help"
         case .events: return "event log"
+        case .text(let title, _): return title
         }
     }
 
@@ -374,6 +521,7 @@ public final class InspectorApp {
             case .search: label = "search: /"
             case .confirmClear: label = "Clear all \(environment.source.statistics.count) captured requests? (y/n) "
             case .confirmQuit: label = "Quit devserve? (y/n) "
+            case .export: label = list.marks.isEmpty ? "Export: h HAR of the \(list.ids.count) listed, c curl, w raw HTTP of the selected: " : "Export: h HAR of the \(list.marks.count) marked, c curl, w raw HTTP of the selected: "
             }
             var column = buffer.write(label, row: row, column: 0, role: .prompt)
             column = buffer.write(promptText, row: row, column: column)
@@ -392,7 +540,7 @@ public final class InspectorApp {
         switch screen {
         case .list: hints = [("Enter", "open"), ("f", "filter"), ("o", "sort"), ("F", "follow"), ("p", "pause"), ("E", "events"), ("?", "help"), ("Q", "quit")]
         case .detail: hints = [("Tab", "next tab"), ("b", "body mode"), ("/", "search"), ("q", "back"), ("?", "help")]
-        case .help, .events: hints = [("j/k", "scroll"), ("q", "back")]
+        case .help, .events, .text: hints = [("j/k", "scroll"), ("q", "back")]
         }
         var column = 0
         for (key, action) in hints {
@@ -418,4 +566,26 @@ struct RateMeter {
     }
 
     var isActive: Bool { perSecond > 0 }
+}
+
+/// Messages posted from other threads (a replay finished), shown at the next frame.
+public final class Notices: @unchecked Sendable {
+    private let lock = Lock()
+    private var pending: (text: String, role: Role)?
+    /// Wakes the inspector's loop (set by ``Inspector``).
+    var wake: @Sendable () -> Void = {}
+
+    public func post(_ text: String, _ role: Role) {
+        lock.withLock { pending = (text, role) }
+        wake()
+    }
+
+    func take() -> (text: String, role: Role)? {
+        lock.withLock {
+            defer { pending = nil }
+            return pending
+        }
+    }
+
+    var hasPending: Bool { lock.withLock { pending != nil } }
 }

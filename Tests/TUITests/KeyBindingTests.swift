@@ -60,11 +60,11 @@ final class KeyBindingTests: XCTestCase {
         XCTAssertEqual(calls.quits, 1, "once")
     }
 
-    func testRAsksTheServerToReload() {
+    func testCapitalRAsksTheServerToReload() {
         final class Calls: @unchecked Sendable { var reloads = 0 }
         let calls = Calls()
         let app = InspectorApp(environment: .init(source: Traffic().recorder, reload: { calls.reloads += 1 }))
-        app.handle(.character("r"))
+        app.handle(.character("R"))
         XCTAssertEqual(calls.reloads, 1)
     }
 

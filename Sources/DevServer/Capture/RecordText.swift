@@ -85,6 +85,9 @@ public enum RecordText {
         microseconds < 0 ? "-" : format3(Double(microseconds) / 1000) + " ms"
     }
 
+    /// "1.234 ms"
+    public static func milliseconds(_ microseconds: Int) -> String { ms(microseconds) }
+
     private static func format3(_ value: Double) -> String {
         let scaled = Int((value * 1000).rounded())
         let fraction = String(abs(scaled) % 1000)

@@ -44,6 +44,8 @@ public final class Recorder: @unchecked Sendable {
     private var paused = false
     private var subscribers: [Int: @Sendable (RecorderChange) -> Void] = [:]
     private var nextSubscriber = 0
+    /// Replays on their way: the client address they connect from, and what they replay.
+    private var expectedReplays: [String: Int] = [:]
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -90,6 +92,48 @@ public final class Recorder: @unchecked Sendable {
     }
 
     public func unsubscribe(_ token: Int) { lock.withLock { subscribers[token] = nil } }
+
+    /// Adds records read back from a journal, oldest first, with new ids (links between a
+    /// replay and its original follow), under the same caps as live ones.
+    public func restore(_ records: [RequestRecord]) {
+        var added: [Int] = []
+        var evicted: [Int] = []
+        lock.withLock {
+            var newIDs: [Int: Int] = [:]
+            for var record in records {
+                let old = record.id
+                record = record.renumbered(nextID)
+                newIDs[old] = record.id
+                record.replayOf = record.replayOf.flatMap { newIDs[$0] }
+                nextID += 1
+                if entries.isEmpty { firstID = record.id }
+                bytes += record.cost
+                entries.append(record)
+                added.append(record.id)
+                evicted += evictIfNeeded()
+            }
+        }
+        for id in added where !evicted.contains(id) { notify(.added(id)) }
+        if !evicted.isEmpty { notify(.evicted(evicted)) }
+    }
+
+    // MARK: Replays
+
+    /// The request about to arrive from `client` ("127.0.0.1:port") replays record `id`: its
+    /// entry will say so (no header marks a replay on the wire).
+    public func expectReplay(from client: String, of id: Int) {
+        lock.withLock { expectedReplays[client] = id }
+    }
+
+    /// Forgets an expected replay that never arrived (the send failed).
+    public func cancelReplay(from client: String) {
+        _ = lock.withLock { expectedReplays.removeValue(forKey: client) }
+    }
+
+    /// The newest entry replaying `id` from `client`, if it arrived.
+    public func replay(of id: Int, from client: String) -> Int? {
+        lock.withLock { entries.last { $0.replayOf == id && $0.client == client }?.id }
+    }
 
     // MARK: Control
 
@@ -180,7 +224,8 @@ public final class Recorder: @unchecked Sendable {
 
     /// A worker died: every request it had in flight is finished as crashed, with the signal
     /// and the worker's stderr attached. Nothing recorded before is lost.
-    public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String, now: Int = WallClock.microseconds()) {
+    @discardableResult
+    public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String, now: Int = WallClock.microseconds()) -> [Int] {
         var touched: [Int] = []
         lock.withLock {
             for workerID in workerIDs {
@@ -195,6 +240,7 @@ public final class Recorder: @unchecked Sendable {
             }
         }
         for id in touched { notify(.updated(id)) }
+        return touched
     }
 
     /// Marks requests in flight for longer than `limit` microseconds as timed out, saying
@@ -223,6 +269,7 @@ public final class Recorder: @unchecked Sendable {
         let added: (id: Int, evicted: [Int])? = lock.withLock {
             guard !paused else { return nil }
             var record = RequestRecord(id: nextID, start: start)
+            record.replayOf = expectedReplays.removeValue(forKey: start.client)
             if let early = earlyBodies.removeValue(forKey: start.id) {
                 record.requestBody = early
                 record.requestBodySize = early.count

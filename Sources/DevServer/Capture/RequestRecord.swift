@@ -99,6 +99,34 @@ public struct RequestRecord: Sendable {
     /// Response body bytes kept (kept with the chunks; counted here to keep `cost` O(1)).
     var responseBodyKept = 0
 
+    /// The same record under another id (restored from a journal).
+    func renumbered(_ newID: Int) -> RequestRecord {
+        var copy = RequestRecord(id: newID, start: RequestStart(
+            id: workerID, generation: generation, client: client, time: startedAt, method: method, target: target,
+            version: version, headers: requestHeaders, environ: compactEnviron))
+        copy.requestBody = requestBody
+        copy.requestBodySize = requestBodySize
+        copy.applicationStatus = applicationStatus
+        copy.applicationHeaders = applicationHeaders
+        copy.headersReplaced = headersReplaced
+        copy.sentHead = sentHead
+        copy.status = status
+        copy.chunks = chunks
+        copy.responseBodyKept = responseBodyKept
+        copy.responseBodySize = responseBodySize
+        copy.errors = errors
+        copy.violations = violations
+        copy.applicationError = applicationError
+        copy.outcome = outcome
+        copy.outcomeDetail = outcomeDetail
+        copy.crash = crash
+        copy.timeout = timeout
+        copy.timings = timings
+        copy.duration = duration
+        copy.replayOf = replayOf
+        return copy
+    }
+
     /// Request body bytes received but not kept.
     public var requestBodyDropped: Int { requestBodySize - requestBody.count }
 

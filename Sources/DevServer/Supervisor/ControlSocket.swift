@@ -14,11 +14,20 @@ public enum ControlSocket {
         public var command: String
         public var filter: String?
         public var id: Int?
+        /// `replay` and `export`: which entries.
+        public var ids: [Int]?
+        /// `export`: har, curl or raw.
+        public var format: String?
+        /// `show` and `export`: credentials unmasked.
+        public var reveal: Bool?
 
-        public init(command: String, filter: String? = nil, id: Int? = nil) {
+        public init(command: String, filter: String? = nil, id: Int? = nil, ids: [Int]? = nil, format: String? = nil, reveal: Bool? = nil) {
             self.command = command
             self.filter = filter
             self.id = id
+            self.ids = ids
+            self.format = format
+            self.reveal = reveal
         }
     }
 
@@ -33,6 +42,11 @@ public enum ControlSocket {
         public var url: String?
         /// What serves: generation, and whether the build is stale and why.
         public var status: String?
+        /// `replay`: one line per request replayed; `failed` when any failed.
+        public var replays: [String]?
+        public var failed: Bool?
+        /// `export`: the exported text.
+        public var export: String?
 
         public init() {}
     }
@@ -67,10 +81,12 @@ final class ControlServer: @unchecked Sendable {
     private let url: String
     private let status: SharedText
     private let descriptor: Int32
+    private let replayer: Replayer
 
     /// Creates the directory (0700) and the socket (0600), replacing a stale socket left by a
     /// devserve that was killed.
-    init(port: Int, recorder: Recorder, url: String, status: SharedText) throws {
+    init(port: Int, recorder: Recorder, url: String, status: SharedText, replayer: Replayer) throws {
+        self.replayer = replayer
         self.recorder = recorder
         self.url = url
         self.status = status
@@ -148,7 +164,20 @@ final class ControlServer: @unchecked Sendable {
                     response.error = "no captured request \(request.id.map(String.init) ?? "?"): it may have been evicted (see devserve ls)"
                     break
                 }
-                response.record = RecordJSON.full(record)
+                response.record = RecordJSON.full(request.reveal == true ? record : Secrets.masked(record))
+            case "replay":
+                var lines: [String] = []
+                for id in request.ids ?? [] {
+                    do {
+                        lines.append(try replayer.replay(id).summary)
+                    } catch {
+                        lines.append("#\(id) not replayed: \(error)")
+                        response.failed = true
+                    }
+                }
+                response.replays = lines
+            case "export":
+                response.export = try export(request)
             case "pause": recorder.pause()
             case "resume": recorder.resume()
             case "clear": recorder.clear()
@@ -159,6 +188,8 @@ final class ControlServer: @unchecked Sendable {
         } catch let error as FilterError {
             response.error = error.message
             response.errorPosition = error.position
+        } catch let problem as RawRequest.Problem {
+            response.error = problem.description
         } catch {
             response.error = "malformed control request: \(error)"
         }
@@ -166,6 +197,38 @@ final class ControlServer: @unchecked Sendable {
         response.url = url
         response.status = status.value
         return Array((try? JSONEncoder().encode(response)) ?? Data("{\"error\":\"cannot encode the answer\"}".utf8))
+    }
+}
+
+extension ControlServer {
+    /// `devserve export`: the chosen entries (ids, else the filter's, else all) as HAR, or
+    /// one entry as a curl command or raw HTTP.
+    func export(_ request: ControlSocket.Request) throws -> String {
+        let reveal = request.reveal == true
+        var records: [RequestRecord]
+        if let ids = request.ids, !ids.isEmpty {
+            records = try ids.map { id in
+                guard let record = recorder.record(id) else { throw RawRequest.Problem("no captured request #\(id): it may have been evicted") }
+                return record
+            }
+        } else {
+            let filter = try FilterParser.parse(request.filter ?? "")
+            let now = WallClock.microseconds()
+            records = recorder.snapshot().filter { filter.matches($0, now: now) }
+        }
+        switch request.format ?? "har" {
+        case "har":
+            return String(decoding: HAR.export(records, revealSecrets: reveal), as: UTF8.self)
+        case "curl", "raw":
+            guard records.count == 1, let record = records.first else {
+                throw RawRequest.Problem("--\(request.format ?? "") exports one request: give its id")
+            }
+            var raw = try RawRequest(record: record)
+            if !reveal { raw = Secrets.masked(raw) }
+            return request.format == "curl" ? raw.curl(base: url) + "\n" : String(decoding: raw.bytes, as: UTF8.self)
+        default:
+            throw RawRequest.Problem("unknown export format \(request.format ?? "")")
+        }
     }
 }
 

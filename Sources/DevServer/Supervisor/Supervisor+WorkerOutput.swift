@@ -60,7 +60,7 @@ extension Supervisor {
     }
 
     func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
-        if configuration.capture { recorder.apply(event) }
+        let touched = configuration.capture ? recorder.apply(event) : nil
         switch event {
         case .hello(let version, _, _):
             if version != WorkerEvent.formatVersion {
@@ -96,6 +96,7 @@ extension Supervisor {
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil
             served += 1
+            if let journal, let touched, let record = recorder.record(touched) { journal.append(record, recorder: recorder) }
             log.access(summary)
         case .errors(let id, let text):
             log.text(text, prefix: "[\(id)]")

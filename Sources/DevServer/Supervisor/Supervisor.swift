@@ -30,6 +30,8 @@ public final class Supervisor {
         public var watch: [String] = []
         /// The build command (`/bin/sh -c`).
         public var build: String?
+        /// A file that keeps captured requests across restarts.
+        public var journal: String?
 
         public init(pluginPath: String) { self.pluginPath = pluginPath }
     }
@@ -98,6 +100,7 @@ public final class Supervisor {
     private var trimmedAtEvictions = 0
     private var trimmedAt = 0
     private var lastState = ServerState()
+    var journal: Journal?
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -121,6 +124,12 @@ public final class Supervisor {
         }
     }
 
+    /// The port the server listens on (the real one with `--port 0`).
+    public var port: Int { socket.port }
+
+    /// Replays captured requests against this server's socket.
+    public var replayer: Replayer { Replayer(recorder: recorder, host: configuration.host, port: socket.port) }
+
     /// The URL the server answers on.
     public var url: String {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
@@ -142,9 +151,20 @@ public final class Supervisor {
         }
         log.info("devserve \(DevServeVersion.current): development server: do not use in production")
         log.info("serving \(url) from \(configuration.pluginPath)")
+        if configuration.capture, let path = configuration.journal {
+            let journal = Journal(path: path, capacity: configuration.recorder.capacity)
+            do {
+                let (loaded, skipped) = try journal.load(into: recorder)
+                log.info("journal \(path): \(loaded) request\(loaded == 1 ? "" : "s") loaded\(skipped > 0 ? ", \(skipped) damaged line(s) skipped" : "")")
+                self.journal = journal
+            } catch {
+                log.error("\(error)")
+                return 1
+            }
+        }
         if configuration.capture {
             do {
-                control = try ControlServer(port: socket.port, recorder: recorder, url: url, status: status)
+                control = try ControlServer(port: socket.port, recorder: recorder, url: url, status: status, replayer: replayer)
             } catch {
                 log.warning("no control socket, so devserve ls/show will not reach this instance: \(error)")
             }
@@ -333,11 +353,12 @@ public final class Supervisor {
         }
     }
 
+    /// Reaps the workers and the build that exited; only those: another thread's children
+    /// (the inspector's editor) are theirs to wait for.
     private func reapChildren() {
-        while true {
+        for pid in workers.map(\.pid) + (build.map { [$0.pid] } ?? []) {
             var status: Int32 = 0
-            let pid = waitpid(-1, &status, WNOHANG)
-            guard pid > 0 else { return }
+            guard waitpid(pid, &status, WNOHANG) == pid else { continue }
             if let running = build, running.pid == pid {
                 buildExited(running, status: status)
                 continue
@@ -381,7 +402,8 @@ public final class Supervisor {
         }
         if !worker.inFlight.isEmpty {
             let cause = signalled ? Self.signalName(status & 0x7F) : "exit status \(code)"
-            recorder.workerCrashed(inFlight: Array(worker.inFlight.keys), signal: cause, backtrace: String(decoding: worker.stderrTail, as: UTF8.self))
+            let crashed = recorder.workerCrashed(inFlight: Array(worker.inFlight.keys), signal: cause, backtrace: String(decoding: worker.stderrTail, as: UTF8.self))
+            if let journal { for id in crashed { if let record = recorder.record(id) { journal.append(record, recorder: recorder) } } }
         }
         if worker.loadFailure != nil && !everReady {
             // The very first build does not load: nothing to serve, say why and stop.

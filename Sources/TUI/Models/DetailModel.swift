@@ -27,7 +27,11 @@ public final class DetailModel {
         var status: String?
         /// In flight, the chunks tab shows elapsed time: rebuilt every tick.
         var tick: Int
+        var reveal: Bool
     }
+
+    /// Credentials shown unmasked (the app's `S`).
+    public var revealSecrets = false
 
     public init(recordID: Int) { self.recordID = recordID }
 
@@ -38,12 +42,13 @@ public final class DetailModel {
         let key = CacheKey(
             tab: tab, mode: mode, chunks: record.chunks.count, bodyBytes: record.requestBody.count, outcome: record.outcome,
             errors: record.errors.utf8.count, violations: record.violations.count, sent: record.sentHead != nil,
-            status: record.applicationStatus, tick: tab == .chunks && record.isInFlight ? now / 250_000 : 0)
+            status: record.applicationStatus, tick: tab == .chunks && record.isInFlight ? now / 250_000 : 0, reveal: revealSecrets)
         if let cached, cached.key == key { return cached.document }
         if bodyCache?.chunks != record.chunks.count || tab != .response {
             if tab == .response { bodyCache = (record.chunks.count, record.responseBody) }
         }
-        let document = RecordDocuments.document(record, tab: tab, mode: mode, responseBody: bodyCache?.bytes ?? [], now: now)
+        let shown = revealSecrets ? record : Secrets.masked(record)
+        let document = RecordDocuments.document(shown, tab: tab, mode: mode, responseBody: bodyCache?.bytes ?? [], now: now)
         cached = (key, document)
         if let search { self.search = (search.needle, document.lines(containing: search.needle)) }
         return document

@@ -17,7 +17,8 @@ enum RecordDocuments {
     static func request(_ record: RequestRecord, mode: BodyMode) -> Document {
         var lines = [
             StyledLine([.init(record.method, .method), .init(" \(record.target) \(record.version)")]),
-            StyledLine("from \(record.client), generation \(record.generation), worker request \(record.workerID)", .dim),
+            StyledLine("from \(record.client), generation \(record.generation), worker request \(record.workerID)"
+                + (record.replayOf.map { ", a replay of #\($0) (d diffs them)" } ?? ""), .dim),
             StyledLine(),
             StyledLine("Headers", .section),
         ]

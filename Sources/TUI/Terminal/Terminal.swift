@@ -173,6 +173,19 @@ final class Terminal {
         }
     }
 
+    /// Gives the terminal to another program (an editor) until ``resume()``.
+    func suspend() {
+        _ = def_prog_mode()
+        endwin()
+    }
+
+    /// Takes the terminal back after ``suspend()`` and redraws everything.
+    func resume() {
+        _ = reset_prog_mode()
+        invalidate()
+        _ = refresh()
+    }
+
     /// Puts the terminal back (idempotent).
     func end() {
         guard !ended else { return }

@@ -24,7 +24,10 @@ struct DetailView {
         let duration = record.duration ?? max(0, now - record.startedAt)
         column = screen.write("  \(ListView.duration(duration))  gen \(record.generation)", row: row, column: column, role: .dim)
         let (marker, role) = ListView.marker(record, now: now)
-        if marker != " " { screen.write("  " + record.outcome.rawValue, row: row, column: column, role: role) }
+        if let original = record.replayOf {
+            column = screen.write("  replay of #\(original)", row: row, column: column, role: .replay)
+        }
+        if marker != " " && marker != "R" { screen.write("  " + record.outcome.rawValue, row: row, column: column, role: role) }
 
         column = 0
         for tab in DetailTab.allCases {

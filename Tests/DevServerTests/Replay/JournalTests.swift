@@ -1,0 +1,73 @@
+@testable import DevServer
+import Foundation
+import XCTest
+
+/// --journal: history that survives a restart.
+final class JournalTests: XCTestCase {
+    private var path: String!
+
+    override func setUp() { path = NSTemporaryDirectory() + "devserve-journal-\(getpid())-\(UUID().uuidString.prefix(8)).jsonl" }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: path) }
+
+    private func feed(_ recorder: Recorder, _ journal: Journal, count: Int, replayOfFirst: Bool = false) {
+        for n in 1...count {
+            let id = "1.\(n)"
+            if replayOfFirst && n == count { recorder.expectReplay(from: "127.0.0.1:\(n)", of: 1) }
+            recorder.apply(.requestStarted(RequestStart(
+                id: id, generation: 1, client: "127.0.0.1:\(n)", time: n * 1000, method: "POST", target: "/\(n)", version: "HTTP/1.1",
+                headers: [HeaderField("Host", "t")], environ: CompactEnviron([EnvironEntry(key: Array("PATH_INFO".utf8), value: [0xFF, 0x2F])]))))
+            recorder.apply(.requestBody(id: id, bytes: [0, 1, 2, UInt8(n)]))
+            recorder.apply(.chunk(id: id, offset: 700, size: 3, bytes: Array("ok\n".utf8)))
+            let touched = recorder.apply(.requestFinished(RequestSummary(
+                id: id, generation: 1, client: "c", method: "POST", target: "/", version: "HTTP/1.1", status: 200, bytes: 3, durationMicroseconds: 900, outcome: "complete")))
+            journal.append(recorder.record(touched!)!, recorder: recorder)
+        }
+    }
+
+    func testEntriesSurviveARestartByteForByte() throws {
+        let first = Recorder()
+        let journal = Journal(path: path, capacity: 100)
+        try journal.load(into: first)
+        feed(first, journal, count: 3, replayOfFirst: true)
+
+        let second = Recorder()
+        let (loaded, skipped) = try Journal(path: path, capacity: 100).load(into: second)
+        XCTAssertEqual(loaded, 3)
+        XCTAssertEqual(skipped, 0)
+        let before = first.snapshot()
+        let after = second.snapshot()
+        XCTAssertEqual(after.map(\.target), ["/1", "/2", "/3"])
+        XCTAssertEqual(after.map(\.requestBody), before.map(\.requestBody))
+        XCTAssertEqual(after.map(\.environ), before.map(\.environ), "environ bytes, even invalid UTF-8, come back exactly")
+        XCTAssertEqual(after.map(\.chunks), before.map(\.chunks))
+        XCTAssertEqual(after.last?.replayOf, after.first?.id, "a replay stays linked to its original")
+    }
+
+    func testTheJournalIsBoundedByTheCapacity() throws {
+        var configuration = Recorder.Configuration()
+        configuration.capacity = 4
+        let recorder = Recorder(configuration: configuration)
+        let journal = Journal(path: path, capacity: 4)
+        try journal.load(into: recorder)
+        feed(recorder, journal, count: 20)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count
+        XCTAssertLessThanOrEqual(lines, 8, "rewritten once it holds twice the capacity")
+        let restarted = Recorder(configuration: configuration)
+        try Journal(path: path, capacity: 4).load(into: restarted)
+        XCTAssertEqual(restarted.snapshot().map(\.target), ["/17", "/18", "/19", "/20"])
+    }
+
+    func testADamagedLineIsSkippedAndTheRestLoads() throws {
+        let recorder = Recorder()
+        let journal = Journal(path: path, capacity: 100)
+        try journal.load(into: recorder)
+        feed(recorder, journal, count: 2)
+        let handle = FileHandle(forWritingAtPath: path)!
+        handle.seekToEndOfFile()
+        handle.write(Data("{not json\n".utf8))
+        handle.closeFile()
+        let (loaded, skipped) = try Journal(path: path, capacity: 100).load(into: Recorder())
+        XCTAssertEqual(loaded, 2)
+        XCTAssertEqual(skipped, 1)
+    }
+}
