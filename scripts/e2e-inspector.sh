@@ -49,7 +49,14 @@ keys() { tm send-keys -t "$session" "$@"; sleep 0.3; }
 
 # The pane saves the terminal's settings, runs devserve, then says how it exited and whether
 # the settings came back.
+cat >"$work/editor.sh" <<'EDITOR'
+#!/bin/sh
+# The "user" edits the request's target in place, as they would in vi.
+sed -i 's|/replayme|/edited|' "$1"
+EDITOR
+chmod +x "$work/editor.sh"
 cat >"$work/run.sh" <<SCRIPT
+export EDITOR="$work/editor.sh" VISUAL=
 stty -a >"$work/before"
 "$BIN/devserve" "$work/app.so" --port 0
 echo "EXIT=\$?"
@@ -139,6 +146,11 @@ check "the diff shows the body the old build sent" shows '^ +- chunk 1'
 check "the diff shows the body the new build sends" shows '^ +\+ Hello world!'
 check "the diff shows the generations" shows 'generation 1 → 2'
 keys q
+
+keys e
+check "e sends the request as edited in \$EDITOR" shows 'replayed as #[0-9]+: 200 OK' 5
+check "the edited request is in the list" shows 'GET +/edited\?n=2'
+check "the screen is back after the editor" shows 'devserve http://127\.0\.0\.1'
 
 keys Enter
 keys q

@@ -19,7 +19,13 @@ struct Serve: ParsableCommand {
             On a terminal, the live inspector shows every request as it arrives: Enter opens \
             one (Request, Response, Environ, Chunks and Errors tabs), f filters, E shows the \
             event log, ? lists every key, Q quits. With --no-tui, --no-capture, or when stdin \
-            or stdout is not a terminal, an access log is printed instead.
+            or stdout is not a terminal, an access log is printed instead. In the inspector, r \
+            replays a request, e edits and sends it, d diffs a replay against its original, x \
+            exports, S shows masked credentials.
+
+            From another terminal: devserve ls [-f FILTER], devserve show ID, devserve replay \
+            ID... (or --har FILE [--to URL]), devserve export --har|--curl|--raw, devserve \
+            capture pause|resume|clear, devserve reload (each has --help).
 
             \(limitsHelp)
             """)

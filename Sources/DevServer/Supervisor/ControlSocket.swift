@@ -125,17 +125,22 @@ final class ControlServer: @unchecked Sendable {
                 if errno == EINTR || errno == ECONNABORTED { continue }
                 return
             }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let answer = respond(to: readLine(client))
-            var offset = 0
-            while offset < answer.count {
-                let written = answer.withUnsafeBytes { send(client, $0.baseAddress! + offset, answer.count - offset, Int32(MSG_NOSIGNAL)) }
-                if written <= 0 { break }
-                offset += written
-            }
-            close(client)
+            // One thread per client: a replay waiting on a slow response never holds up `ls`.
+            DetachedThread.start { [self] in answer(client) }
         }
+    }
+
+    private func answer(_ client: Int32) {
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let answer = respond(to: readLine(client))
+        var offset = 0
+        while offset < answer.count {
+            let written = answer.withUnsafeBytes { send(client, $0.baseAddress! + offset, answer.count - offset, Int32(MSG_NOSIGNAL)) }
+            if written <= 0 { break }
+            offset += written
+        }
+        close(client)
     }
 
     private func readLine(_ client: Int32) -> [UInt8] {
