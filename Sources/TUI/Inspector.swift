@@ -179,13 +179,14 @@ public final class Inspector: @unchecked Sendable {
     /// saved bytes, or nil when the editor failed or the file was left unchanged.
     static func edit(_ text: String, terminal: Terminal) -> [UInt8]? {
         let editor = [getenv("VISUAL"), getenv("EDITOR")].compactMap { $0.map { String(cString: $0) } }.first { !$0.isEmpty } ?? "vi"
-        var template = Array("\(String(cString: getenv("TMPDIR") ?? strdup("/tmp")))/devserve-edit-XXXXXX.http".utf8CString)
+        let directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(directory)/devserve-edit-XXXXXX.http".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
         guard descriptor >= 0 else { return nil }
         let path = String(cString: template)
         defer { unlink(path) }
         let original = Array(text.utf8)
-        _ = original.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        FileBytes.write(original, to: descriptor)
         close(descriptor)
         terminal.suspend()
         defer { terminal.resume() }
@@ -196,22 +197,8 @@ public final class Inspector: @unchecked Sendable {
         guard posix_spawn(&pid, "/bin/sh", nil, nil, &argv, environ) == 0 else { return nil }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        guard status == 0, let saved = readFile(path), saved != original else { return nil }
+        guard status == 0, let saved = FileBytes.read(path), saved != original else { return nil }
         return saved
-    }
-
-    private static func readFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(descriptor, &buffer, buffer.count)
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return bytes
     }
 
     private func eventLogChanged() -> Bool {

@@ -298,15 +298,7 @@ public final class InspectorApp {
     }
 
     private func write(_ bytes: [UInt8], to path: String, what: String) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
-        defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            guard written > 0 else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
-            offset += written
-        }
+        guard FileBytes.write(bytes, to: path) else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
         message = ("wrote \(what) to \(path)\(revealSecrets ? "" : " (credentials masked; S shows them)")", .dim)
     }
 

@@ -30,7 +30,7 @@ public final class Journal {
     public func load(into recorder: Recorder) throws -> (loaded: Int, skipped: Int) {
         var records: [RequestRecord] = []
         var skipped = 0
-        if let bytes = Self.read(path) {
+        if let bytes = FileBytes.read(path) {
             let decoder = JSONDecoder()
             for line in bytes.split(separator: 10) where !line.isEmpty {
                 if let entry = try? decoder.decode(Entry.self, from: Data(line)) {
@@ -50,7 +50,7 @@ public final class Journal {
     /// Appends a finished record.
     public func append(_ record: RequestRecord, recorder: Recorder) {
         guard descriptor >= 0, let data = try? encoder.encode(Entry(record)) else { return }
-        Self.write(Array(data) + [10], to: descriptor)
+        FileBytes.write(Array(data) + [10], to: descriptor)
         lines += 1
         if lines > 2 * capacity { try? rewrite(recorder.snapshot().filter { !$0.isInFlight }) }
     }
@@ -63,35 +63,12 @@ public final class Journal {
         for record in records {
             if let data = try? encoder.encode(Entry(record)) { buffer += Array(data) + [10] }
         }
-        Self.write(buffer, to: out)
+        FileBytes.write(buffer, to: out)
         close(out)
         guard rename(temporary, path) == 0 else { throw Failure(description: "--journal \(path): cannot replace it (\(CText.errorText(errno)))") }
         if descriptor >= 0 { close(descriptor) }
         descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         lines = records.count
-    }
-
-    private static func read(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = Glibc.read(descriptor, &buffer, buffer.count)
-            if count <= 0 { return bytes }
-            bytes += buffer[0..<count]
-        }
-    }
-
-    private static func write(_ bytes: [UInt8], to descriptor: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return }
-            offset += written
-        }
     }
 
     /// One record on disk: every byte kept exactly (bytes as base64).

@@ -29,7 +29,7 @@ public struct RequestRecord: Sendable {
     }
 
     /// The recorder's id: 1, 2, 3... in arrival order.
-    public let id: Int
+    public internal(set) var id: Int
     /// The worker's id for the request ("instance.sequence").
     public var workerID: String
     public var generation: Int
@@ -101,29 +101,8 @@ public struct RequestRecord: Sendable {
 
     /// The same record under another id (restored from a journal).
     func renumbered(_ newID: Int) -> RequestRecord {
-        var copy = RequestRecord(id: newID, start: RequestStart(
-            id: workerID, generation: generation, client: client, time: startedAt, method: method, target: target,
-            version: version, headers: requestHeaders, environ: compactEnviron))
-        copy.requestBody = requestBody
-        copy.requestBodySize = requestBodySize
-        copy.applicationStatus = applicationStatus
-        copy.applicationHeaders = applicationHeaders
-        copy.headersReplaced = headersReplaced
-        copy.sentHead = sentHead
-        copy.status = status
-        copy.chunks = chunks
-        copy.responseBodyKept = responseBodyKept
-        copy.responseBodySize = responseBodySize
-        copy.errors = errors
-        copy.violations = violations
-        copy.applicationError = applicationError
-        copy.outcome = outcome
-        copy.outcomeDetail = outcomeDetail
-        copy.crash = crash
-        copy.timeout = timeout
-        copy.timings = timings
-        copy.duration = duration
-        copy.replayOf = replayOf
+        var copy = self
+        copy.id = newID
         return copy
     }
 
