@@ -54,7 +54,7 @@ public struct Replayer: Sendable {
         // The worker reports the request before its response; the supervisor may still be
         // applying the events: wait a little for the entry.
         var replay: Int?
-        let deadline = MonotonicClock.now() + 1_000_000
+        let deadline = MonotonicClock.now() + 3_000_000
         while replay == nil && MonotonicClock.now() < deadline && !recorder.statistics.paused {
             replay = recorder.replay(of: id, from: local)
             if replay == nil { usleep(2000) }
