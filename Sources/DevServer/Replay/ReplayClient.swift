@@ -191,7 +191,7 @@ struct ResponseParser {
         while true {
             guard let lineEnd = find([13, 10], in: bytes, from: index) else { return nil }
             let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(), radix: 16) else {
+            guard let size = Int(sizeText.trimmingCharacters(), radix: 16), size >= 0, size < 1 << 40 else {
                 throw ReplayClient.Failure(description: "bad chunk size \(String(sizeText).debugDescription)")
             }
             let start = lineEnd + 2
