@@ -180,6 +180,7 @@ struct ResponseParser {
 
     /// At end of file: a body delimited by the close is complete now.
     mutating func finish() throws -> Parsed? {
+        if head == nil, let complete = try response() { return complete }
         guard let head else { return nil }
         return Parsed(status: head.status, reason: head.reason, headers: head.headers, body: Array(buffer[head.bodyStart...]))
     }
