@@ -101,6 +101,8 @@ public final class Supervisor {
     private var trimmedAt = 0
     private var lastState = ServerState()
     var journal: Journal?
+    /// The buffer every pipe read goes through.
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -202,7 +204,7 @@ public final class Supervisor {
         _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
         let readable = Set(descriptors.filter { $0.revents != 0 }.map(\.fd))
         for signal in SignalPipe.drain() { handle(signal: signal) }
-        for worker in workers { readPipes(of: worker) }
+        for worker in workers { readPipes(of: worker, readable: readable) }
         readBuildOutput()
         // Watchers are read when inotify says so, not on every wake-up (under load the loop
         // wakes thousands of times a second for worker events).
