@@ -57,10 +57,10 @@ EDITOR
 chmod +x "$work/editor.sh"
 cat >"$work/run.sh" <<SCRIPT
 export EDITOR="$work/editor.sh" VISUAL=
-stty -a >"$work/before"
+stty -g >"$work/before"
 "$BIN/devserve" "$work/app.so" --port 0
 echo "EXIT=\$?"
-stty -a >"$work/after"
+stty -g >"$work/after"
 cmp -s "$work/before" "$work/after" && echo TERMINAL-RESTORED
 sleep 60
 SCRIPT
@@ -151,6 +151,10 @@ keys e
 check "e sends the request as edited in \$EDITOR" shows 'replayed as #[0-9]+: 200 OK' 5
 check "the edited request is in the list" shows 'GET +/edited\?n=2'
 check "the screen is back after the editor" shows 'devserve http://127\.0\.0\.1'
+
+tm resize-window -t "$session" -x 80 -y 24
+check "after a resize to 80x24 the list drops the time column to fit" shows '^ +ID METHOD PATH'
+check "and still shows the requests" shows 'GET +/edited\?n=2'
 
 keys Enter
 keys q
