@@ -2,6 +2,8 @@
 #include "devserve_shim.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <time.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -50,33 +52,62 @@ void devserve_shim_events_append(const void *bytes, size_t length) {
     pthread_mutex_unlock(&events_lock);
 }
 
-size_t devserve_shim_events_take(void **bytes) {
+/* Held while pending bytes are taken and written, by the writer thread or the crash handler:
+ * whoever holds it owns those bytes, so none is written twice and frames never interleave. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int devserve_shim_events_write(int fd) {
+    pthread_mutex_lock(&write_lock);
     pthread_mutex_lock(&events_lock);
     size_t length = events_length;
-    if (length == 0) { *bytes = NULL; pthread_mutex_unlock(&events_lock); return 0; }
-    void *copy = malloc(length);
+    unsigned char *copy = length ? malloc(length) : NULL;
     if (copy != NULL) memcpy(copy, events_bytes, length);
-    events_length = 0;
+    if (copy != NULL || length == 0) events_length = 0;
     pthread_mutex_unlock(&events_lock);
-    *bytes = copy;
-    return copy ? length : 0;
+    int result = 0;
+    size_t offset = 0;
+    while (copy != NULL && offset < length) {
+        ssize_t written = write(fd, copy + offset, length - offset);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) { result = -1; break; }
+        offset += (size_t)written;
+    }
+    free(copy);
+    pthread_mutex_unlock(&write_lock);
+    return result;
+}
+
+/* Tries `lock` for up to about 200 ms (nanosleep is async-signal-safe). */
+static int lock_for_crash(pthread_mutex_t *lock) {
+    struct timespec pause = {0, 200000};
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        if (pthread_mutex_trylock(lock) == 0) return 1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }
 
 static struct sigaction previous_actions[32];
 static const int crash_signals[] = {SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGTRAP};
 
 static void flush_on_crash(int signal, siginfo_t *info, void *context) {
-    /* Only async-signal-safe calls: write(2). The lock is not taken: the process is dying and
-     * the buffer pointer and length are always consistent enough to write whole frames. */
+    /* The writer thread may be writing bytes it took: wait for it (briefly) so that what it
+     * took is not written again and frames do not interleave. If it cannot be had (the
+     * crashing thread holds it), write anyway: the process is dying. */
+    int have_write = lock_for_crash(&write_lock);
+    int have_events = lock_for_crash(&events_lock);
     size_t length = events_length;
     const unsigned char *bytes = events_bytes;
     size_t offset = 0;
     while (bytes != NULL && offset < length) {
         ssize_t written = write(events_crash_fd, bytes + offset, length - offset);
+        if (written < 0 && errno == EINTR) continue;
         if (written <= 0) break;
         offset += (size_t)written;
     }
     events_length = 0;
+    if (have_events) pthread_mutex_unlock(&events_lock);
+    if (have_write) pthread_mutex_unlock(&write_lock);
     struct sigaction *previous = &previous_actions[signal];
     sigaction(signal, previous, NULL);
     if (previous->sa_flags & SA_SIGINFO) {

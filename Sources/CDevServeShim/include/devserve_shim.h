@@ -26,10 +26,11 @@ int devserve_shim_malloc_trim(void);
 int devserve_shim_set_parent_death_signal(int signal);
 
 /* The worker's pending event bytes, kept in C so that a crash handler can flush them.
- * append: copies bytes in (thread-safe). take: hands out everything pending (the caller frees
- * it with free) and empties the buffer; returns the length. */
+ * append: copies bytes in (thread-safe). write: takes everything pending and writes it to fd,
+ * whole and in order, under the lock the crash handler also takes (so no byte is written twice
+ * and frames never interleave); returns 0, or -1 when the pipe is broken. */
 void devserve_shim_events_append(const void *bytes, size_t length);
-size_t devserve_shim_events_take(void **bytes);
+int devserve_shim_events_write(int fd);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the
  * pending event bytes to `fd` and then run whatever handler was there before (the Swift
  * backtracer), so a crash never loses the events of the requests it takes down. */

@@ -18,7 +18,6 @@ public final class EventWriter: @unchecked Sendable {
     /// Bytes handed to the C buffer and not yet taken by a writer.
     private var buffered = 0
     private var broken = false
-    private let writeLock = Lock()
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -57,29 +56,15 @@ public final class EventWriter: @unchecked Sendable {
         }
     }
 
-    /// Takes what is buffered and writes it, both under `writeLock`, so that batches reach
-    /// the pipe in the order their events were sent, whichever thread writes them.
+    /// Takes what is buffered and writes it, in C under the lock the crash handler takes too:
+    /// batches reach the pipe in the order their events were sent, whichever thread writes
+    /// them, and a crash never writes a batch a second time.
     private func writeBuffered() {
-        writeLock.withLock {
-            var pointer: UnsafeMutableRawPointer?
-            let count: Int = condition.withLock {
-                buffered = 0
-                return devserve_shim_events_take(&pointer)
-            }
+        condition.withLock { buffered = 0 }
+        condition.broadcast()
+        if devserve_shim_events_write(descriptor) != 0 {
+            condition.withLock { broken = true }
             condition.broadcast()
-            guard let pointer else { return }
-            defer { free(pointer) }
-            var offset = 0
-            while offset < count {
-                let written = write(descriptor, pointer + offset, count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    condition.withLock { broken = true }
-                    condition.broadcast()
-                    return
-                }
-                offset += written
-            }
         }
     }
 }
