@@ -269,7 +269,7 @@ public final class Recorder: @unchecked Sendable {
         let added: (id: Int, evicted: [Int])? = lock.withLock {
             guard !paused else { return nil }
             var record = RequestRecord(id: nextID, start: start)
-            record.replayOf = expectedReplays.removeValue(forKey: start.client)
+            if !expectedReplays.isEmpty { record.replayOf = expectedReplays.removeValue(forKey: start.client) }
             if let early = earlyBodies.removeValue(forKey: start.id) {
                 record.requestBody = early
                 record.requestBodySize = early.count

@@ -133,10 +133,12 @@ public final class Supervisor {
     public var replayer: Replayer { Replayer(recorder: recorder, host: configuration.host, port: socket.port) }
 
     /// The URL the server answers on.
-    public var url: String {
+    public var url: String { cachedURL }
+
+    private lazy var cachedURL: String = {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return "http://\(host):\(socket.port)/"
-    }
+    }()
 
     /// Serves until stopped. - Returns: the process exit code.
     public func run() -> Int32 {
@@ -216,9 +218,9 @@ public final class Supervisor {
         publishState()
     }
 
-    /// Publishes ``state`` when something in it changed.
+    /// Publishes ``state`` when something in it changed (every loop iteration: keep it cheap).
     private func publishState() {
-        var next = ServerState()
+        var next = lastState
         next.url = url
         next.pluginPath = configuration.pluginPath
         let serving = current ?? candidate
