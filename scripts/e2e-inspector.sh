@@ -162,5 +162,19 @@ keys Q
 check "Q exits devserve with status 0" shows 'EXIT=0' 10
 check "the terminal settings are restored" shows 'TERMINAL-RESTORED' 5
 
+# Without colours: NO_COLOR, and a terminal that has none (vt100). The selection must still
+# show (reverse video) and no colour may be set.
+for variant in "NO_COLOR=1" "TERM=vt100"; do
+  tm kill-session -t "$session" 2>/dev/null || true
+  tm -u new-session -d -s "$session" -x 100 -y 12 "env $variant $BIN/devserve $BIN/libhello.so --port 0; sleep 30"
+  shows 'devserve http://127\.0\.0\.1:[0-9]+/' 10 || true
+  mono_port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d /)
+  curl -s "http://127.0.0.1:$mono_port/mono" >/dev/null || true
+  shows '/mono' 5 || true
+  styled=$(tm capture-pane -e -p -t "$session")
+  check "$variant: no colour is set" bash -c '! printf "%s" "$1" | grep -Eq $'"'"'\e\[([0-9;]*;)?(3[0-7]|4[0-7]|38;|48;)'"'"'' _ "$styled"
+  check "$variant: the selected request shows in reverse video" bash -c 'printf "%s" "$1" | grep -a "/mono" | grep -Eq $'"'"'\e\[([0-9;]*;)?7m'"'"'' _ "$styled"
+done
+
 echo "inspector end-to-end: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
