@@ -64,9 +64,8 @@ final class ListScreenTests: XCTestCase {
         app.handle(.character("k"))
         XCTAssertFalse(app.list.follow, "moving up stops following")
         XCTAssertEqual(app.list.selectedID, 6)
-        let id = traffic.simple("GET", "/new", at: 950)
+        traffic.simple("GET", "/new", at: 950)
         app.apply([.added(8)])
-        _ = id
         XCTAssertEqual(app.list.selectedID, 6, "not following: the selection stays")
         app.handle(.character("F"))
         XCTAssertTrue(app.list.follow)

@@ -56,7 +56,7 @@ public enum InspectorBenchmark {
             sequence += 1
             let id = "1.\(sequence)"
             let pick = sequence % 8
-            let path = Self.paths[pick] + (pick == 0 ? "" : "")
+            let path = Self.paths[pick]
             let headers = [HeaderField("Host", "127.0.0.1:8000"), HeaderField("User-Agent", "curl/8.5.0"), HeaderField("Accept", "*/*")]
             let environ = [
                 ("REQUEST_METHOD", Self.methods[pick]), ("PATH_INFO", path), ("QUERY_STRING", ""), ("SERVER_NAME", "127.0.0.1"),
