@@ -275,10 +275,11 @@ public final class InspectorApp {
     private func export(_ choice: Character) {
         let stamp = ListView.clock(WallClock.microseconds(), utcOffset: environment.utcOffset).replacing(":", with: "").replacing(".", with: "-")
         switch choice {
-        case "h":
-            let ids = !list.marks.isEmpty ? list.marks.sorted() : list.ids
+        case "h", "f":
+            let ids = choice == "f" ? (focusedID.map { [$0] } ?? []) : !list.marks.isEmpty ? list.marks.sorted() : list.ids
             let records = ids.compactMap(environment.source.record)
-            let path = "\(environment.exportDirectory)/devserve-\(stamp).har"
+            let name = choice == "f" ? "devserve-\(ids.first.map(String.init) ?? "none")-\(stamp)" : "devserve-\(stamp)"
+            let path = "\(environment.exportDirectory)/\(name).har"
             write(HAR.export(records, revealSecrets: revealSecrets), to: path, what: "\(records.count) request\(records.count == 1 ? "" : "s") as HAR")
         case "c", "w":
             guard let id = focusedID, let record = environment.source.record(id) else { return }
@@ -293,7 +294,7 @@ public final class InspectorApp {
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { StyledLine(String($0).replacing("\r", with: "")) }
             screens.append(.text(title: "#\(id) \(choice == "c" ? "curl" : "raw HTTP") (\(path))", lines: lines))
         default:
-            message = ("export: h (HAR), c (curl) or w (raw HTTP)", .dim)
+            message = ("export: h (HAR of the marked or listed), f (HAR of the selected), c (curl) or w (raw HTTP)", .dim)
         }
     }
 
@@ -468,6 +469,7 @@ public final class InspectorApp {
             ListView(model: list, now: now, utcOffset: environment.utcOffset).draw(into: &buffer, top: 1, height: contentHeight)
         case .detail(let detail):
             detail.revealSecrets = revealSecrets
+            detail.utcOffset = environment.utcOffset
             DetailView(model: detail, now: now).draw(environment.source.record(detail.recordID), into: &buffer, top: 1, height: contentHeight)
         case .help:
             let lines = HelpView(bindings: bindings).lines()
@@ -513,7 +515,7 @@ public final class InspectorApp {
             case .search: label = "search: /"
             case .confirmClear: label = "Clear all \(environment.source.statistics.count) captured requests? (y/n) "
             case .confirmQuit: label = "Quit devserve? (y/n) "
-            case .export: label = list.marks.isEmpty ? "Export: h HAR of the \(list.ids.count) listed, c curl, w raw HTTP of the selected: " : "Export: h HAR of the \(list.marks.count) marked, c curl, w raw HTTP of the selected: "
+            case .export: label = "Export: h HAR of the \(list.marks.isEmpty ? "\(list.ids.count) listed" : "\(list.marks.count) marked"); f HAR, c curl, w raw HTTP of the selected: "
             }
             var column = buffer.write(label, row: row, column: 0, role: .prompt)
             column = buffer.write(promptText, row: row, column: column)

@@ -32,6 +32,8 @@ public final class DetailModel {
 
     /// Credentials shown unmasked (the app's `S`).
     public var revealSecrets = false
+    /// Seconds east of UTC, for the request's time of day.
+    public var utcOffset = 0
 
     public init(recordID: Int) { self.recordID = recordID }
 
@@ -48,7 +50,7 @@ public final class DetailModel {
             if tab == .response { bodyCache = (record.chunks.count, record.responseBody) }
         }
         let shown = revealSecrets ? record : Secrets.masked(record)
-        let document = RecordDocuments.document(shown, tab: tab, mode: mode, responseBody: bodyCache?.bytes ?? [], now: now)
+        let document = RecordDocuments.document(shown, tab: tab, mode: mode, responseBody: bodyCache?.bytes ?? [], now: now, utcOffset: utcOffset)
         cached = (key, document)
         if let search { self.search = (search.needle, document.lines(containing: search.needle)) }
         return document

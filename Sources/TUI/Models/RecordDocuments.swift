@@ -4,9 +4,9 @@ import DevServer
 /// answered (as given and as sent), the environ it received, the chunk timeline and everything
 /// that went wrong.
 enum RecordDocuments {
-    static func document(_ record: RequestRecord, tab: DetailTab, mode: BodyMode, responseBody: [UInt8], now: Int) -> Document {
+    static func document(_ record: RequestRecord, tab: DetailTab, mode: BodyMode, responseBody: [UInt8], now: Int, utcOffset: Int) -> Document {
         switch tab {
-        case .request: return request(record, mode: mode)
+        case .request: return request(record, mode: mode, utcOffset: utcOffset)
         case .response: return response(record, mode: mode, body: responseBody)
         case .environ: return environ(record)
         case .chunks: return chunks(record, now: now)
@@ -14,10 +14,10 @@ enum RecordDocuments {
         }
     }
 
-    static func request(_ record: RequestRecord, mode: BodyMode) -> Document {
+    static func request(_ record: RequestRecord, mode: BodyMode, utcOffset: Int) -> Document {
         var lines = [
             StyledLine([.init(record.method, .method), .init(" \(record.target) \(record.version)")]),
-            StyledLine("from \(record.client), generation \(record.generation), worker request \(record.workerID)"
+            StyledLine("at \(ListView.clock(record.startedAt, utcOffset: utcOffset)) from \(record.client), generation \(record.generation), worker request \(record.workerID)"
                 + (record.replayOf.map { ", a replay of #\($0) (d diffs them)" } ?? ""), .dim),
             StyledLine(),
             StyledLine("Headers", .section),
