@@ -91,20 +91,20 @@ keys Tab
 check "Tab reaches the Chunks tab" shows '1 chunk, 100 bytes'
 keys q
 
-curl -s -N "$base/live?n=12&delay_ms=400" >"$work/stream.out" &
+curl -s -N "$base/live?n=16&delay_ms=400" >"$work/stream.out" &
 curl_pid=$!
-check "the stream appears while in flight" shows '/live\?n=12'
+check "the stream appears while in flight" shows '/live\?n=16'
 keys G Enter
 keys Tab Tab Tab
 check "the Chunks tab of the running stream says it is streaming" shows 'streaming' 3
 check "chunks arrive before the response has ended" shows '^ +[1-9] +[0-9.]+ +\+[0-9.]+ +100 +chunk' 3
 midway=$(screen | grep -Eo '^ *[0-9]+ chunks?, [0-9]+ bytes' | head -1 | grep -Eo '^ *[0-9]+' | tr -d ' ')
-check "only part of the stream has arrived ($midway of 12 chunks) and curl is still receiving" \
-  test -n "$midway" -a "${midway:-12}" -lt 12 -a -d "/proc/$curl_pid"
+check "only part of the stream has arrived ($midway of 16 chunks) and curl is still receiving" \
+  test -n "$midway" -a "${midway:-16}" -lt 16 -a -d "/proc/$curl_pid"
 wait "$curl_pid" || true
 curl_pid=
-check "the timeline grows to all 12 chunks when the stream ends" shows '12 chunks, 1200 bytes' 5
-check "the last chunk is listed" shows '^ +12 +[0-9.]+ +\+[0-9.]+ +100 +chunk 12'
+check "the timeline grows to all 16 chunks when the stream ends" shows '16 chunks, 1600 bytes' 5
+check "the last chunk is listed" shows '^ +16 +[0-9.]+ +\+[0-9.]+ +100 +chunk 16'
 keys q
 
 keys f

@@ -158,7 +158,7 @@ public final class Inspector: @unchecked Sendable {
                 app.apply(changes)
                 dirty = true
             }
-            if eventLogChanged() || app.notices.hasPending { dirty = true }
+            if eventLogChanged() || app.notices.hasPending || app.serverChanged { dirty = true }
             var pressed = false
             for key in terminal.readKeys() where app.handle(key) { pressed = true }
             if pressed {

@@ -76,6 +76,8 @@ public final class InspectorApp {
     /// The size of the last frame, for page movement and mouse hits.
     private var size = (width: 80, height: 24)
     private var textScroll = 0
+    /// The server state the last frame showed.
+    private var drawnServer: ServerState?
     private var textLines = 0
     /// Credentials shown as they are (`S`); masked by default.
     public private(set) var revealSecrets = false
@@ -99,6 +101,15 @@ public final class InspectorApp {
         case .help: return .help
         case .events, .text: return .events
         }
+    }
+
+    /// Whether the server's state (generation, worker, building, stale) differs from what the
+    /// last frame showed: the supervisor publishes it after the log line that announced it.
+    public var serverChanged: Bool {
+        guard let drawnServer else { return true }
+        var now = environment.server()
+        now.served = drawnServer.served
+        return now != drawnServer
     }
 
     /// Whether something on screen moves by itself (a spinner, elapsed times, the rate).
@@ -456,6 +467,7 @@ public final class InspectorApp {
         }
         if let notice = notices.take() { message = notice }
         let server = environment.server()
+        drawnServer = server
         rate.sample(served: server.served, now: now)
         let problems = environment.eventLog?.problemCount ?? 0
         if case .events = screen { seenProblems = problems }

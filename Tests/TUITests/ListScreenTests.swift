@@ -192,6 +192,21 @@ final class ListScreenTests: XCTestCase {
         XCTAssertTrue(screen.contains("7/1000 kept"))
     }
 
+    func testAChangeOfServerStateAsksForAFrameButTheRequestCountAloneDoesNot() {
+        final class Box: @unchecked Sendable { var state = ListScreenTests.server }
+        let box = Box()
+        let app = InspectorApp(environment: .init(source: Traffic().source, server: { box.state }))
+        XCTAssertTrue(app.serverChanged, "nothing drawn yet")
+        _ = app.render(width: 80, height: 24, now: Traffic.now)
+        XCTAssertFalse(app.serverChanged)
+        box.state.served += 1
+        XCTAssertFalse(app.serverChanged, "the rate is redrawn by its own tick")
+        box.state.worker = .reloading
+        XCTAssertTrue(app.serverChanged)
+        XCTAssertTrue(app.render(width: 80, height: 24, now: Traffic.now).text.contains("RELOADING"))
+        XCTAssertFalse(app.serverChanged)
+    }
+
     func testAClickSelectsARowAndASecondClickOpensIt() {
         let app = app(Traffic.mixed())
         let screen = app.render(width: 100, height: 14, now: Traffic.now)
