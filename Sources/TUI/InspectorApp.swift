@@ -78,6 +78,7 @@ public final class InspectorApp {
     private var textScroll = 0
     /// The server state the last frame showed.
     private var drawnServer: ServerState?
+    private var drawnPaused = false
     private var textLines = 0
     /// Credentials shown as they are (`S`); masked by default.
     public private(set) var revealSecrets = false
@@ -109,7 +110,8 @@ public final class InspectorApp {
         guard let drawnServer else { return true }
         var now = environment.server()
         now.served = drawnServer.served
-        return now != drawnServer
+        // Capture paused or resumed from the command line changes no record.
+        return now != drawnServer || environment.source.statistics.paused != drawnPaused
     }
 
     /// Whether something on screen moves by itself (a spinner, elapsed times, the rate).
@@ -468,6 +470,7 @@ public final class InspectorApp {
         if let notice = notices.take() { message = notice }
         let server = environment.server()
         drawnServer = server
+        drawnPaused = environment.source.statistics.paused
         rate.sample(served: server.served, now: now)
         let problems = environment.eventLog?.problemCount ?? 0
         if case .events = screen { seenProblems = problems }

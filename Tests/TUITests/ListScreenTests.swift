@@ -205,6 +205,8 @@ final class ListScreenTests: XCTestCase {
         XCTAssertTrue(app.serverChanged)
         XCTAssertTrue(app.render(width: 80, height: 24, now: Traffic.now).text.contains("RELOADING"))
         XCTAssertFalse(app.serverChanged)
+        app.environment.source.pause()
+        XCTAssertTrue(app.serverChanged, "capture paused by `devserve capture pause`")
     }
 
     func testAClickSelectsARowAndASecondClickOpensIt() {
