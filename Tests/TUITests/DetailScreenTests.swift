@@ -40,7 +40,7 @@ final class DetailScreenTests: XCTestCase {
         let screen = app.render(width: 80, height: 24, now: Traffic.now).text
         let lines = screen.split(separator: "\n")
         func value(_ key: String) -> String? {
-            lines.first { $0.hasPrefix(" \(key) ") }.map { $0.dropFirst(key.count + 1).trimmingCharacters(in: " ") }
+            lines.first { $0.hasPrefix(" \(key) ") }.map { $0.dropFirst(key.count + 1).trimmingWhitespace() }
         }
         XCTAssertEqual(value("REQUEST_METHOD"), "POST", screen)
         XCTAssertEqual(value("QUERY_STRING"), "debug=1")

@@ -142,7 +142,7 @@ struct ResponseParser {
     /// The response, once complete; nil while more bytes are needed.
     mutating func response() throws -> Parsed? {
         if head == nil {
-            guard let end = Self.find([13, 10, 13, 10], in: buffer) else { return nil }
+            guard let end = ByteSearch.first([13, 10, 13, 10], in: buffer) else { return nil }
             let lines = String(decoding: buffer[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
             let statusLine = lines.first.map(String.init) ?? ""
             let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
@@ -190,28 +190,17 @@ struct ResponseParser {
         var out: [UInt8] = []
         var index = 0
         while true {
-            guard let lineEnd = find([13, 10], in: bytes, from: index) else { return nil }
+            guard let lineEnd = ByteSearch.first([13, 10], in: bytes, from: index) else { return nil }
             let sizeText = String(decoding: bytes[index..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(), radix: 16), size >= 0, size < 1 << 40 else {
+            guard let size = Int(sizeText.trimmingWhitespace(), radix: 16), size >= 0, size < 1 << 40 else {
                 throw ReplayClient.Failure(description: "bad chunk size \(String(sizeText).debugDescription)")
             }
             let start = lineEnd + 2
-            if size == 0 { return find([13, 10, 13, 10], in: bytes, from: lineEnd) != nil || bytes.count >= start + 2 ? out : nil }
+            if size == 0 { return ByteSearch.first([13, 10, 13, 10], in: bytes, from: lineEnd) != nil || bytes.count >= start + 2 ? out : nil }
             guard bytes.count >= start + size + 2 else { return nil }
             out += bytes[start..<start + size]
             index = start + size + 2
         }
     }
 
-    static func find(_ pattern: [UInt8], in bytes: [UInt8], from: Int = 0) -> Int? {
-        guard bytes.count >= pattern.count, from <= bytes.count - pattern.count else { return nil }
-        for index in from...(bytes.count - pattern.count) where bytes[index] == pattern[0] && bytes[index..<index + pattern.count].elementsEqual(pattern) {
-            return index
-        }
-        return nil
-    }
-}
-
-extension Substring {
-    func trimmingCharacters() -> String { String(self).trimmingWhitespace() }
 }

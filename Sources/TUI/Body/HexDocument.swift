@@ -1,3 +1,4 @@
+import DevServer
 /// Bytes as a hex dump, 16 per line, with their offset and printable ASCII: computed per line,
 /// so any size opens at once.
 public final class HexDocument: Document {

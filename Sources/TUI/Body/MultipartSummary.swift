@@ -1,3 +1,4 @@
+import DevServer
 /// A `multipart/form-data` (or any multipart) body as a summary of its parts: each part's
 /// name, file name, type and size, and the start of a text part (RFC 7578, RFC 2046 §5.1).
 enum MultipartSummary {
@@ -10,8 +11,8 @@ enum MultipartSummary {
         guard let contentType else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: " ").lowercased() == "boundary" else { continue }
-            var value = String(pair[1]).trimmingCharacters(in: " ")
+            guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == "boundary" else { continue }
+            var value = String(pair[1]).trimmingWhitespace()
             if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             return value
         }
@@ -38,7 +39,7 @@ enum MultipartSummary {
                 .compactMap { line -> (String, String)? in
                     let pair = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
                     guard pair.count == 2 else { return nil }
-                    return (String(pair[0]), String(pair[1]).trimmingCharacters(in: " "))
+                    return (String(pair[0]), String(pair[1]).trimmingWhitespace())
                 }
             parts.append(Part(headers: headers, body: section[bodyStart...]))
         }
@@ -73,15 +74,11 @@ enum MultipartSummary {
     static func parameter(_ name: String, in header: String) -> String? {
         for piece in header.split(separator: ";").dropFirst() {
             let pair = piece.split(separator: "=", maxSplits: 1)
-            guard pair.count == 2, pair[0].trimmingCharacters(in: " ").lowercased() == name else { continue }
-            var value = String(pair[1]).trimmingCharacters(in: " ")
+            guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == name else { continue }
+            var value = String(pair[1]).trimmingWhitespace()
             if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             return value
         }
         return nil
     }
-}
-
-extension Substring {
-    func trimmingCharacters(in character: Character) -> String { String(self).trimmingCharacters(in: character) }
 }

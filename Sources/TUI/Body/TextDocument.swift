@@ -1,3 +1,4 @@
+import DevServer
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -127,7 +127,7 @@ public final class ListModel {
     /// Sets the filter from the user's text ("" for none). - Throws: `FilterError`, leaving
     /// the old filter in place.
     public func setFilter(_ text: String) throws {
-        let trimmed = text.trimmingCharacters(in: " ")
+        let trimmed = text.trimmingWhitespace()
         let expression = trimmed.isEmpty ? nil : try FilterParser.parse(trimmed)
         filter = expression
         filterText = trimmed
@@ -197,14 +197,5 @@ extension Array {
             if belongsInSecondPartition(self[middle]) { high = middle } else { low = middle + 1 }
         }
         return low
-    }
-}
-
-extension String {
-    func trimmingCharacters(in character: Character) -> String {
-        var text = Substring(self)
-        while text.first == character { text.removeFirst() }
-        while text.last == character { text.removeLast() }
-        return String(text)
     }
 }

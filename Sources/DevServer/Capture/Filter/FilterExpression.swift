@@ -66,24 +66,9 @@ public struct FilterPattern: @unchecked Sendable {
         return String(decoding: bytes, as: UTF8.self).contains(regex)
     }
 
-    /// Whether `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case.
     private static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count else { return false }
-        let first = needle[0]
-        var offset = 0
-        let last = haystack.count - needle.count
-        while offset <= last {
-            if fold(haystack[offset]) == first {
-                var matched = 1
-                while matched < needle.count && fold(haystack[offset + matched]) == needle[matched] { matched += 1 }
-                if matched == needle.count { return true }
-            }
-            offset += 1
-        }
-        return false
+        !ByteSearch.offsets(of: needle, in: haystack, foldCase: true, limit: 1).isEmpty
     }
-
-    @inline(__always) private static func fold(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
 }
 
 /// A filter that did not parse: what is wrong and where (a character offset).
