@@ -105,10 +105,16 @@ public enum RecordText {
         var seconds = time_t(microseconds / 1_000_000)
         var parts = tm()
         localtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return clock(microseconds, utcOffset: parts.tm_gmtoff)
+    }
+
+    /// "HH:MM:SS.mmm" at `utcOffset` seconds east of UTC.
+    public static func clock(_ microseconds: Int, utcOffset: Int) -> String {
+        let seconds = ((microseconds / 1_000_000 + utcOffset) % 86_400 + 86_400) % 86_400
         let milliseconds = microseconds / 1000 % 1000
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)"
+        return "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)).\(fraction)"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

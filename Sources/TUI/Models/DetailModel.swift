@@ -46,9 +46,8 @@ public final class DetailModel {
             errors: record.errors.utf8.count, violations: record.violations.count, sent: record.sentHead != nil,
             status: record.applicationStatus, tick: tab == .chunks && record.isInFlight ? now / 250_000 : 0, reveal: revealSecrets)
         if let cached, cached.key == key { return cached.document }
-        if bodyCache?.chunks != record.chunks.count || tab != .response {
-            if tab == .response { bodyCache = (record.chunks.count, record.responseBody) }
-        }
+        // The response body is joined once per chunk that arrives, not once per frame.
+        if tab == .response, bodyCache?.chunks != record.chunks.count { bodyCache = (record.chunks.count, record.responseBody) }
         let shown = revealSecrets ? record : Secrets.masked(record)
         let document = RecordDocuments.document(shown, tab: tab, mode: mode, responseBody: bodyCache?.bytes ?? [], now: now, utcOffset: utcOffset)
         cached = (key, document)

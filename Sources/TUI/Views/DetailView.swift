@@ -67,7 +67,7 @@ struct DetailView {
         let lowered = text.lowercased()
         guard lowered.count == text.count else { return }
         var searchStart = lowered.startIndex
-        while let range = lowered.range(of: needle, range: searchStart..<lowered.endIndex) {
+        while let range = lowered[searchStart...].firstRange(of: needle) {
             let from = 1 + TerminalText.width(text[text.startIndex..<range.lowerBound]) - model.horizontal
             let to = from + TerminalText.width(text[range])
             if to > 0 { screen.paint(row: row, from: max(0, from), to: to, role: .searchMatch) }
@@ -77,18 +77,5 @@ struct DetailView {
 
     static func problemCount(_ record: RequestRecord) -> Int {
         record.violations.count + (record.applicationError == nil ? 0 : 1) + (record.crash == nil ? 0 : 1) + (record.errors.isEmpty ? 0 : 1)
-    }
-}
-
-extension StringProtocol {
-    func range(of needle: String, range: Range<Index>) -> Range<Index>? {
-        var index = range.lowerBound
-        while index < range.upperBound {
-            if self[index...].hasPrefix(needle) {
-                return index..<self.index(index, offsetBy: needle.count)
-            }
-            index = self.index(after: index)
-        }
-        return nil
     }
 }

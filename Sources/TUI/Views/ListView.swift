@@ -89,13 +89,7 @@ struct ListView {
         return (" ", .normal)
     }
 
-    static func clock(_ microseconds: Int, utcOffset: Int) -> String {
-        let seconds = (microseconds / 1_000_000 + utcOffset) % 86_400
-        let milliseconds = microseconds / 1000 % 1000
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let fraction = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
-        return "\(two(seconds / 3600)):\(two(seconds / 60 % 60)):\(two(seconds % 60)).\(fraction)"
-    }
+    static func clock(_ microseconds: Int, utcOffset: Int) -> String { RecordText.clock(microseconds, utcOffset: utcOffset) }
 
     static func size(_ bytes: Int) -> String {
         if bytes < 1024 { return "\(bytes) B" }
