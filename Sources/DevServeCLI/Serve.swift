@@ -141,7 +141,7 @@ struct Serve: ParsableCommand {
         let offset = Self.utcOffset()
         let replayer = supervisor.replayer
         let directory = FileManagerLite.currentDirectory()
-        let inspector = Inspector(recorder: recorder, eventLog: eventLog) {
+        let inspector = Inspector(recorder: recorder, eventLog: eventLog, serverState: state) {
             InspectorApp.Environment(
                 source: recorder, eventLog: eventLog, server: { state.value },
                 reload: Supervisor.requestReload, quit: Supervisor.requestStop, utcOffset: offset,

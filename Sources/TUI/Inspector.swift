@@ -41,10 +41,13 @@ public final class Inspector: @unchecked Sendable {
     private let onKeyFrame: ((Int) -> Void)?
 
     /// - Parameter environment: builds the app's environment on the inspector's thread.
-    public convenience init(recorder: Recorder, eventLog: EventLog?, configuration: Configuration = Configuration(),
+    /// - Parameter serverState: the supervisor's published state; a change wakes the screen.
+    public convenience init(recorder: Recorder, eventLog: EventLog?, serverState: Shared<ServerState>? = nil,
+                            configuration: Configuration = Configuration(),
                             environment: @escaping @Sendable () -> InspectorApp.Environment) {
         self.init(recorder: recorder, eventLog: eventLog, configuration: configuration, environment: environment,
                   input: STDIN_FILENO, terminal: { try Terminal(colour: configuration.colour) }, onKeyFrame: nil)
+        serverState?.observe { [weak self] in self?.wake() }
     }
 
     init(recorder: Recorder, eventLog: EventLog?, configuration: Configuration, environment: @escaping @Sendable () -> InspectorApp.Environment,

@@ -105,7 +105,8 @@ public final class InspectorApp {
     }
 
     /// Whether the server's state (generation, worker, building, stale) differs from what the
-    /// last frame showed: the supervisor publishes it after the log line that announced it.
+    /// last frame showed: the supervisor publishes it (waking the inspector) after the log line
+    /// that announced it, so the frame that line caused may show the old state.
     public var serverChanged: Bool {
         guard let drawnServer else { return true }
         var now = environment.server()

@@ -34,11 +34,28 @@ public struct ServerState: Sendable, Equatable {
 public final class Shared<Value: Sendable>: @unchecked Sendable {
     private let lock = Lock()
     private var stored: Value
+    private var observers: [@Sendable () -> Void] = []
 
     public init(_ value: Value) { stored = value }
 
+    /// Setting it tells the observers (after the new value is readable).
     public var value: Value {
         get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        set { set(newValue, notify: true) }
+    }
+
+    /// Stores `value`, telling the observers only when `notify` (a counter that changes with
+    /// every request need not wake anyone).
+    public func set(_ value: Value, notify: Bool) {
+        let observers = lock.withLock {
+            stored = value
+            return notify ? self.observers : []
+        }
+        for observer in observers { observer() }
+    }
+
+    /// Calls `observer` on the setting thread after every change.
+    public func observe(_ observer: @escaping @Sendable () -> Void) {
+        lock.withLock { observers.append(observer) }
     }
 }

@@ -243,8 +243,11 @@ public final class Supervisor {
             next.worker = .starting
         }
         if next != lastState {
+            var unchanged = lastState
+            unchanged.served = next.served
             lastState = next
-            state.value = next
+            // The served count changes with every request: readers sample it, nobody is woken.
+            state.set(next, notify: unchanged != next)
         }
     }
 
