@@ -78,6 +78,19 @@ final class ReplayServerTests: XCTestCase {
         let (ran, output) = try runProcess("/bin/sh", ["-c", command.replacing("curl -i", with: "curl -s")])
         XCTAssertEqual(ran, 0, output)
         XCTAssertEqual(output, original.bodyText)
+        let (rawStatus, raw) = try runDevServe(["export", "--raw", "1", "--port", String(server.port)])
+        XCTAssertEqual(rawStatus, 0, raw)
+        XCTAssertEqual(raw, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n\n", "the request as sent, byte for byte")
+    }
+
+    func testAJournalThatCannotBeWrittenIsAClearErrorAtStart() throws {
+        let path = directory + "/missing-directory/history.jsonl"
+        let (status, output) = try runDevServe([Plugins.path("hello"), "--port", "0", "--no-tui", "--journal", path])
+        XCTAssertEqual(status, 1, output)
+        XCTAssertTrue(output.contains("--journal \(path): cannot write"), output)
+        let (refused, message) = try runDevServe([Plugins.path("hello"), "--port", "0", "--no-capture", "--journal", path])
+        XCTAssertNotEqual(refused, 0)
+        XCTAssertTrue(message.contains("--journal keeps captured requests: it cannot go with --no-capture"), message)
     }
 
     func testTheJournalKeepsTheHistoryAcrossARestart() throws {
