@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <langinfo.h>
@@ -27,6 +28,15 @@ int devserve_shim_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
 int devserve_shim_malloc_trim(void) { return malloc_trim(0); }
+
+int devserve_shim_peer_credentials(int fd, unsigned int *uid, int *pid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *uid = credentials.uid;
+    *pid = credentials.pid;
+    return 0;
+}
 
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char *volatile events_bytes;

@@ -17,9 +17,9 @@ struct InstanceOptions: ParsableArguments {
         }
         if let error = response.error {
             if let position = response.errorPosition, let filter = request.filter {
-                printError("bad filter: " + FilterError(position: position, message: error).render(filter))
+                printError("bad filter: " + Sanitize.lines(FilterError(position: position, message: error).render(filter)))
             } else {
-                printError(error)
+                printError(Sanitize.lines(error))
             }
             throw ExitCode(1)
         }
@@ -53,8 +53,10 @@ struct ListCommand: ParsableCommand {
         if json {
             print(try JSONText.encode(entries))
         } else {
-            print(RecordText.listing(entries), terminator: "")
-            if let status = response.status, !status.isEmpty { print(status) }
+            // Sanitized again here: what the server sends is text for a terminal, and escape
+            // sequences in it would be obeyed.
+            print(Sanitize.lines(RecordText.listing(entries)), terminator: "")
+            if let status = response.status, !status.isEmpty { print(Sanitize.lines(status)) }
             if let statistics = response.statistics {
                 print("\(entries.count) shown, \(statistics.count) kept of \(statistics.capacity), \(statistics.evictions) evicted\(statistics.paused ? ", capture paused" : "")")
             }
@@ -82,7 +84,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let response = try instance.send(ControlSocket.Request(command: "show", id: id, reveal: showSecrets))
         guard let record = response.record else { throw ExitCode(1) }
-        print(json ? try JSONText.encode(record) : RecordText.detail(record), terminator: json ? "\n" : "")
+        print(json ? try JSONText.encode(record) : Sanitize.lines(RecordText.detail(record)), terminator: json ? "\n" : "")
     }
 }
 

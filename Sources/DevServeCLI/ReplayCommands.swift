@@ -39,7 +39,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         if let har { return try replayFile(har) }
         let response = try instance.send(ControlSocket.Request(command: "replay", ids: ids))
-        for line in response.replays ?? [] { print(line) }
+        for line in response.replays ?? [] { print(Sanitize.line(line)) }
         if response.failed == true { throw ExitCode(1) }
     }
 

@@ -43,4 +43,8 @@ int devserve_shim_wcwidth(unsigned int scalar);
 /// Whether LC_CTYPE's codeset is UTF-8.
 int devserve_shim_codeset_is_utf8(void);
 
+/// The uid and pid of the process on the other end of a unix socket (SO_PEERCRED, unix(7)),
+/// which Glibc's module map hides (struct ucred needs _GNU_SOURCE). Returns 0 or -1 with errno.
+int devserve_shim_peer_credentials(int fd, unsigned int *uid, int *pid);
+
 #endif

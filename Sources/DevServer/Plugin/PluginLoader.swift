@@ -20,19 +20,16 @@ public final class PluginLoader: @unchecked Sendable {
 
     /// - Parameter copyDirectory: the directory for private copies; by default a new
     ///   directory under `$TMPDIR` (or /tmp) for this loader alone.
+    /// - Throws: `PrivateDirectory.Unsafe` when `copyDirectory` exists and is not this user's
+    ///   private directory; `SystemCallError` when it cannot be made.
     public init(copyDirectory: String? = nil) throws {
         if let copyDirectory {
-            if mkdir(copyDirectory, 0o700) != 0 && errno != EEXIST {
-                throw SystemCallError(call: "mkdir", subject: copyDirectory, errno: errno)
-            }
+            // Checked even when it exists: a directory someone else made is one they can
+            // write our copies into (PrivateDirectory).
+            try PrivateDirectory.ensure(copyDirectory)
             self.copyDirectory = copyDirectory
         } else {
-            let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
-            var template = Array("\(base)/devserve-plugins-XXXXXX".utf8CString)
-            guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
-                throw SystemCallError(call: "mkdtemp", subject: base, errno: errno)
-            }
-            self.copyDirectory = CText.string(template)
+            self.copyDirectory = try PrivateDirectory.makeUnique(in: ProcessEnvironment.value("TMPDIR") ?? "/tmp", prefix: "devserve-plugins")
         }
     }
 

@@ -108,9 +108,15 @@ public final class ConsoleLog: @unchecked Sendable {
 }
 
 /// Makes untrusted text safe to print on one terminal line.
-enum Sanitize {
+public enum Sanitize {
+    /// Text from elsewhere (a control socket's answer) made safe for a terminal: line ends
+    /// kept, every other control character shown as an escape.
+    public static func lines(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line($0.hasSuffix("\r") ? String($0.dropLast()) : String($0)) }.joined(separator: "\n")
+    }
+
     /// Control characters (escape sequences among them) become visible escapes.
-    static func line(_ text: String) -> String {
+    public static func line(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars {
             switch scalar.value {

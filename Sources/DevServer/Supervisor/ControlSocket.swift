@@ -1,3 +1,4 @@
+import CDevServeShim
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -60,14 +61,23 @@ public enum ControlSocket {
     /// The socket of the devserve on `port`.
     public static func path(port: Int) -> String { "\(directory)/\(port).sock" }
 
-    /// The ports of running devserve instances that have a socket here.
-    public static func runningPorts() -> [Int] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
+    /// The ports of running devserve instances that have a socket here. A socket nobody
+    /// answers on was left by a devserve that was killed: it is skipped and removed.
+    /// - Throws: `PrivateDirectory.Unsafe` when the directory is not this user's own.
+    public static func runningPorts() throws -> [Int] {
+        guard access(directory, F_OK) == 0 else { return [] }
+        try PrivateDirectory.check(directory)
         var ports: [Int] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".sock"), let port = Int(name.dropLast(5)) { ports.append(port) }
+        for name in PrivateDirectory.names(in: directory) {
+            guard name.hasSuffix(".sock"), let port = Int(name.dropLast(5)) else { continue }
+            let path = path(port: port)
+            switch try? ControlClient.connect(path) {
+            case let descriptor?:
+                close(descriptor)
+                ports.append(port)
+            case nil:
+                if errno == ECONNREFUSED { unlink(path) }
+            }
         }
         return ports.sorted()
     }
@@ -92,7 +102,9 @@ final class ControlServer: @unchecked Sendable {
         self.status = status
         self.path = ControlSocket.path(port: port)
         let directory = ControlSocket.directory
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw SystemCallError(call: "mkdir", subject: directory, errno: errno) }
+        // Its name is known in advance (clients must find it), so it is checked, not trusted:
+        // whoever owns it can replace our socket with theirs.
+        try PrivateDirectory.ensure(directory)
         unlink(path)
         descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw SystemCallError(call: "socket", subject: path, errno: errno) }
@@ -245,29 +257,40 @@ public enum ControlClient {
 
     /// Sends `request` to the devserve on `port` (or the only one running) and returns its
     /// answer.
+    ///
+    /// Talks only to a server run by this user: the socket's directory must be ours and
+    /// private, and the process on the other end must have our uid (`SO_PEERCRED`), so
+    /// another local user cannot answer `devserve ls` in our place.
     public static func send(_ request: ControlSocket.Request, port: Int?) throws -> ControlSocket.Response {
         let path: String
-        if let port {
-            path = ControlSocket.path(port: port)
-        } else {
-            let ports = ControlSocket.runningPorts()
-            switch ports.count {
-            case 0: throw Failure(description: "no devserve is running for this user (no control socket in \(ControlSocket.directory))")
-            case 1: path = ControlSocket.path(port: ports[0])
-            default: throw Failure(description: "several devserve instances are running (ports \(ports.map(String.init).joined(separator: ", "))): choose one with --port")
+        do {
+            if let port {
+                try PrivateDirectory.check(ControlSocket.directory)
+                path = ControlSocket.path(port: port)
+            } else {
+                let ports = try ControlSocket.runningPorts()
+                switch ports.count {
+                case 0: throw Failure(description: "no devserve is running for this user (no control socket answers in \(ControlSocket.directory))")
+                case 1: path = ControlSocket.path(port: ports[0])
+                default: throw Failure(description: "several devserve instances are running (ports \(ports.map(String.init).joined(separator: ", "))): choose one with --port")
+                }
             }
+        } catch let error as Failure {
+            throw error
+        } catch let error as SystemCallError where error.errno == ENOENT {
+            throw Failure(description: "no devserve is running for this user (no \(ControlSocket.directory))")
+        } catch {
+            throw Failure(description: String(describing: error))
         }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor: Int32
+        do {
+            descriptor = try connect(path)
+        } catch {
+            let reason = errno == ECONNREFUSED || errno == ENOENT ? "no devserve answers there (is it running?)" : CText.errorText(errno)
+            throw Failure(description: "cannot reach the devserve at \(path): \(reason)")
+        }
         defer { close(descriptor) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)) + [0]) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
-            throw Failure(description: "cannot reach the devserve at \(path): \(CText.errorText(errno)) (is it running?)")
-        }
+        try checkPeer(descriptor, path: path)
         let line = Array(try JSONEncoder().encode(request)) + [10]
         _ = line.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var answer: [UInt8] = []
@@ -278,5 +301,45 @@ public enum ControlClient {
             answer += buffer[0..<count]
         }
         return try JSONDecoder().decode(ControlSocket.Response.self, from: Data(answer))
+    }
+}
+
+extension ControlClient {
+    /// Connects to the control socket at `path`, after checking that the socket file is
+    /// ours. - Returns: the connected descriptor. - Throws: `Failure`; errno says why.
+    static func connect(_ path: String) throws -> Int32 {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw Failure(description: "no socket at \(path)") }
+        guard info.st_mode & S_IFMT == S_IFSOCK, info.st_uid == geteuid() else {
+            errno = EPERM
+            throw Failure(description: "\(path) is not a socket of yours")
+        }
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw Failure(description: "socket: \(CText.errorText(errno))") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)) + [0]) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let code = errno
+            close(descriptor)
+            errno = code
+            throw Failure(description: "connect \(path): \(CText.errorText(code))")
+        }
+        return descriptor
+    }
+
+    /// Refuses a server that runs as another user (`SO_PEERCRED`, unix(7)).
+    static func checkPeer(_ descriptor: Int32, path: String) throws {
+        var uid: UInt32 = 0
+        var pid: Int32 = 0
+        guard devserve_shim_peer_credentials(descriptor, &uid, &pid) == 0 else {
+            throw Failure(description: "cannot check who serves \(path): \(CText.errorText(errno))")
+        }
+        guard uid == geteuid() else {
+            throw Failure(description: "refusing to talk to \(path): it is served by uid \(uid) (pid \(pid)), not by you (uid \(geteuid()))")
+        }
     }
 }

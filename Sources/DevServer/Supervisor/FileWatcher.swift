@@ -86,7 +86,7 @@ final class FileWatcher {
         guard descend, let handle = opendir(directory) else { return }
         defer { closedir(handle) }
         while let entry = readdir(handle) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = CText.name(of: entry)
             guard name != ".", name != "..", entry.pointee.d_type == UInt8(DT_DIR) else { continue }
             let path = directory + "/" + name
             if !isIgnored(path) { addDirectory(path, descend: true) }
@@ -115,7 +115,7 @@ final class FileWatcher {
                 guard depth == 0 || recursive, let handle = opendir(path) else { return }
                 defer { closedir(handle) }
                 while let entry = readdir(handle) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    let name = CText.name(of: entry)
                     if name != "." && name != ".." { visit(path + "/" + name, depth: depth + 1) }
                 }
             } else if let stamp = FileStamp(path: path) {

@@ -85,6 +85,8 @@ public final class Supervisor {
     var startupFailures = 0
     private var restartAt: Int?
     private var restartPlan: (generation: Int, pluginPath: String)?
+    /// The snapshot a restart waiting for its backoff will load.
+    var pendingRestartPlugin: String? { restartPlan?.pluginPath }
 
     /// Forgets a crash restart that was waiting for its backoff: a newer generation is
     /// starting instead.
@@ -113,8 +115,10 @@ public final class Supervisor {
         self.socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
         self.executable = (try? Self.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
         let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
-        self.copyDirectory = "\(base)/devserve-\(getpid())-plugins"
-        mkdir(copyDirectory, 0o700)
+        Self.removeLeftoverSnapshots(in: base)
+        // mkdtemp, not a name derived from our pid: another local user could create that
+        // directory first and swap the plugin a restarted worker loads (issue 12).
+        self.copyDirectory = try PrivateDirectory.makeUnique(in: base, prefix: "devserve-\(getpid())")
         self.pluginWatcher = FileWatcher(recursive: false)
         if configuration.reloadOnChange { pluginWatcher.watch(configuration.pluginPath) }
         if configuration.watch.isEmpty {
@@ -169,6 +173,11 @@ public final class Supervisor {
         if configuration.capture {
             do {
                 control = try ControlServer(port: socket.port, recorder: recorder, url: url, status: status, replayer: replayer)
+            } catch let error as PrivateDirectory.Unsafe {
+                log.error("\(error)")
+                exitCode = 1
+                cleanUp()
+                return 1
             } catch {
                 log.warning("no control socket, so devserve ls/show will not reach this instance: \(error)")
             }
@@ -377,6 +386,7 @@ public final class Supervisor {
             worker.stoppedAccepting = true
             defer { continueHandOver() }
             workerExited(worker, status: status)
+            removeCopies(of: worker)
         }
     }
 
@@ -481,14 +491,7 @@ public final class Supervisor {
     private func cleanUp() {
         close(socket.descriptor)
         control?.remove()
-        if let directory = opendir(copyDirectory) {
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { unlink("\(copyDirectory)/\(name)") }
-            }
-            closedir(directory)
-            rmdir(copyDirectory)
-        }
+        PrivateDirectory.remove(copyDirectory)
         if exitCode == 0 { log.info("stopped") }
     }
 

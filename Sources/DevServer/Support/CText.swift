@@ -16,3 +16,10 @@ extension CText {
         return String(cString: text)
     }
 }
+
+extension CText {
+    /// A directory entry's name.
+    static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}

@@ -94,10 +94,11 @@ final class DevServeProcess: @unchecked Sendable {
 }
 
 /// Runs `devserve ARGS…` to completion (for start-up errors). - Returns: status and output.
-func runDevServe(_ arguments: [String], timeout: TimeInterval = 20) throws -> (status: Int32, output: String) {
+func runDevServe(_ arguments: [String], environment extra: [String: String] = [:], timeout: TimeInterval = 20) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Plugins.directory + "/devserve")
     process.arguments = arguments
+    if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
