@@ -32,6 +32,8 @@ let package = Package(
     products: [
         .executable(name: "devserve", targets: ["DevServeCLI"]),
         .library(name: "DevServeSDK", targets: ["DevServeSDK"]),
+        // The Python bridge: `devserve app.py` loads it like any plugin (lib devserve-python.so).
+        .library(name: "devserve-python", type: .dynamic, targets: ["DevServePython"]),
     ] + samples.map { .library(name: $0.product, type: .dynamic, targets: [$0.target]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -42,6 +44,9 @@ let package = Package(
         .target(name: "CDevServe"),
         .target(name: "CDevServeShim"),
         .target(name: "DevServeSDK", dependencies: ["CDevServe"]),
+        // C++ only for its raw string literal: the Python half (glue.py.inc) is compiled in
+        // as one string. No Python header: libpython is loaded at run time (DECISIONS.md).
+        .target(name: "DevServePython", dependencies: ["CDevServe"], exclude: ["glue.py.inc"], publicHeadersPath: "."),
         .target(
             name: "DevServer",
             dependencies: [

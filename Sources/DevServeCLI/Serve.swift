@@ -16,6 +16,14 @@ struct Serve: ParsableCommand {
             process: if it crashes, devserve reports why (with the Swift backtrace) and starts a \
             new worker at once; the listening socket never closes.
 
+            Anything else is a Python WSGI application (Flask, Django, any PEP 3333 callable): \
+            app.py, app.py:NAME, package.module:NAME, or NAME() / NAME(args) for a factory; \
+            without NAME, `application`, then `app`, then create_app() or make_app(). Its \
+            directory goes first on sys.path. Each worker embeds the interpreter chosen with \
+            --python; saving any source file the application imported starts a new worker \
+            (a fresh interpreter), and an import error leaves the last good one serving. \
+            print() and logging output written while a request runs is recorded with it.
+
             On a terminal, the live inspector shows every request as it arrives: Enter opens \
             one (Request, Response, Environ, Chunks and Errors tabs), f filters, E shows the \
             event log, ? lists every key, Q quits. With --no-tui, --no-capture, or when stdin \
@@ -30,8 +38,16 @@ struct Serve: ParsableCommand {
             \(limitsHelp)
             """)
 
-    @Argument(help: "The plugin: a shared library exporting devserve_plugin_entry.", completion: .file(extensions: ["so"]))
+    @Argument(help: ArgumentHelp(
+        "The application: a plugin (a .so exporting devserve_plugin_entry), or a Python WSGI application: app.py, app.py:NAME, package.module:NAME, NAME() or NAME(args) for a factory.",
+        valueName: "application"), completion: .file(extensions: ["so", "py"]))
     var plugin: String
+
+    @Option(help: ArgumentHelp("The Python interpreter for a Python application (default: $VIRTUAL_ENV's python, else python3 on PATH); its version, sys.path and site-packages are what the application sees.", valueName: "path"))
+    var python: String?
+
+    @Flag(name: .customLong("validate"), help: "Python: wrap the application in wsgiref.validate.validator; what it asserts is recorded as a violation on the request.")
+    var validateWSGI = false
 
     @Option(help: "Address to listen on. Anything but loopback gets a warning: this is a development server.")
     var host = "127.0.0.1"
@@ -93,7 +109,37 @@ struct Serve: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
-        guard access(plugin, R_OK) == 0 else { throw ValidationError("\(plugin): no such file (build it first, e.g. `swift build`)") }
+        if PythonApplication.isPython(plugin) {
+            if let file = PythonApplication.file(of: plugin), access(file, R_OK) != 0 {
+                throw ValidationError("\(file): no such file (a Python application: app.py, app.py:NAME or package.module:NAME; a plugin ends in .so)")
+            }
+        } else {
+            guard access(plugin, R_OK) == 0 else { throw ValidationError("\(plugin): no such file (build it first, e.g. `swift build`)") }
+            if python != nil || validateWSGI { throw ValidationError("--python and --validate are for Python applications; \(plugin) is a native plugin") }
+        }
+    }
+
+    /// For a Python application: the interpreter, the bridge plugin, and the bridge's settings.
+    private func configurePython(_ configuration: inout Supervisor.Configuration, log: ConsoleLog) throws {
+        let interpreter: PythonInterpreter
+        do {
+            interpreter = try PythonInterpreter.probe(python ?? PythonInterpreter.defaultCommand)
+            try interpreter.checkEmbeddable()
+        } catch {
+            log.error("\(plugin): \(error)")
+            throw ExitCode(1)
+        }
+        let executable = WorkerExecutable.path
+        guard let bridge = PythonApplication.bridgePath(executable: executable) else {
+            log.error("\(plugin): the Python bridge libdevserve-python.so is not beside \(executable): build it (`swift build`) or set DEVSERVE_PYTHON_BRIDGE")
+            throw ExitCode(1)
+        }
+        var application = PythonApplication(spec: plugin, interpreter: interpreter)
+        application.validate = validateWSGI
+        application.watch = watch
+        configuration.pluginPath = bridge
+        configuration.application = "\(plugin) (Python \(interpreter.version))"
+        configuration.workerEnvironment = application.workerEnvironment
     }
 
     func run() throws {
@@ -113,6 +159,7 @@ struct Serve: ParsableCommand {
         configuration.reloadOnChange = !noReload
         configuration.journal = journal
         let log = ConsoleLog()
+        if PythonApplication.isPython(plugin) { try configurePython(&configuration, log: log) }
         let supervisor: Supervisor
         do {
             supervisor = try Supervisor(configuration: configuration, log: log)

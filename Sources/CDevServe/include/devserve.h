@@ -16,6 +16,9 @@
  *
  * Version bump log (major = incompatible, minor = added at the end of a struct):
  *   1.0  2026-11-21  first version.
+ *   1.1  2026-11-28  devserve_host gains violation() (a plugin reports a contract breach it
+ *                    detected, e.g. a bridge's validator) and watch_file() (a file whose
+ *                    change reloads the application, e.g. an imported Python module).
  */
 #ifndef DEVSERVE_H
 #define DEVSERVE_H
@@ -29,7 +32,7 @@ extern "C" {
 #endif
 
 #define DEVSERVE_ABI_MAJOR 1
-#define DEVSERVE_ABI_MINOR 0
+#define DEVSERVE_ABI_MINOR 1
 
 /* The one symbol a plugin exports: `const devserve_plugin *devserve_plugin_entry(void);` */
 #define DEVSERVE_ENTRY_SYMBOL "devserve_plugin_entry"
@@ -211,6 +214,20 @@ typedef struct devserve_host {
      * from call() or -1 from next(). Both strings are copied. */
     int (*raise)(devserve_request *request, const char *type_name, size_t type_name_length,
                  const char *message, size_t message_length);
+
+    /* --- 1.1: check `size` covers these before calling them --- */
+
+    /* Reports a breach of the gateway contract that the plugin itself detected (a language
+     * bridge sees what the C ABI cannot: a str chunk, an assertion of wsgiref.validate).
+     * `rule` names it in kebab-case ("non-bytes-chunk", "validator"); `message` says what
+     * happened. Both UTF-8, copied. The request goes on; the record is marked. */
+    int (*violation)(devserve_request *request, const char *rule, size_t rule_length,
+                     const char *message, size_t message_length);
+    /* Asks devserve to start a new generation when the file at `path` (absolute, UTF-8,
+     * copied) is written, as when the plugin itself is rebuilt. Process-wide, not tied to a
+     * request: valid from init() on, from any thread, repeated calls are cheap. A language
+     * bridge reports the source files the application imported. */
+    int (*watch_file)(const char *path, size_t path_length);
 } devserve_host;
 
 /* The descriptor a plugin's entry symbol returns. Owned by the plugin; must stay valid for the

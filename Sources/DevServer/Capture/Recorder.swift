@@ -161,7 +161,7 @@ public final class Recorder: @unchecked Sendable {
     @discardableResult
     public func apply(_ event: WorkerEvent) -> Int? {
         switch event {
-        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting:
+        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile:
             return nil
         case .requestStarted(let start):
             return add(start)

@@ -4,7 +4,7 @@
 public enum EventFrame {
     private enum Kind: UInt8 {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
-             applicationError, requestFinished, serving, stoppedAccepting
+             applicationError, requestFinished, serving, stoppedAccepting, watchFile
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -23,6 +23,9 @@ public enum EventFrame {
             body.string(reason)
         case .serving:
             kind = .serving
+        case .watchFile(let path):
+            kind = .watchFile
+            body.string(path)
         case .stoppedAccepting:
             kind = .stoppedAccepting
         case .requestStarted(let start):
@@ -92,6 +95,7 @@ public enum EventFrame {
         case .ready: return .ready(plugin: try r.string(), abi: try r.string(), swift: try r.string())
         case .loadFailed: return .loadFailed(reason: try r.string())
         case .serving: return .serving
+        case .watchFile: return .watchFile(path: try r.string())
         case .stoppedAccepting: return .stoppedAccepting
         case .requestStarted:
             var start = RequestStart(

@@ -15,6 +15,8 @@ public enum WorkerEvent: Sendable, Equatable {
     case stoppedAccepting
     /// The plugin could not be loaded; the worker exits after this.
     case loadFailed(reason: String)
+    /// The plugin asked for a reload when this file changes (devserve.h `watch_file`).
+    case watchFile(path: String)
     /// A request reached the application: its head and the environ exactly as the
     /// application received it.
     case requestStarted(RequestStart)
@@ -37,7 +39,7 @@ public enum WorkerEvent: Sendable, Equatable {
     case requestFinished(RequestSummary)
 
     /// The stream format this build writes.
-    public static let formatVersion = 3
+    public static let formatVersion = 4
 }
 
 /// A header as (name, value).

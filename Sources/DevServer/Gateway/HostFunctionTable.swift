@@ -90,10 +90,48 @@ enum HostFunctionTable {
                 message: String(decoding: bytes(message, messageLength), as: UTF8.self))
             return code(DEVSERVE_OK)
         }
+        table.pointee.violation = { request, rule, ruleLength, message, messageLength in
+            let name = String(decoding: bytes(rule, ruleLength), as: UTF8.self)
+            let text = String(decoding: bytes(message, messageLength), as: UTF8.self)
+            let kind = Violation.Kind(rawValue: name) ?? .reportedByPlugin
+            exchange(request).report(Violation(kind, kind == .reportedByPlugin ? "\(name): \(text)" : text))
+            return code(DEVSERVE_OK)
+        }
+        table.pointee.watch_file = { path, length in
+            guard let path, length > 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            FileWatchRequests.request(String(decoding: bytes(path, length), as: UTF8.self))
+            return code(DEVSERVE_OK)
+        }
         return UnsafePointer(table)
     }()
 }
 
+/// Where devserve.h's `watch_file` goes: the worker forwards each path once to the supervisor,
+/// which watches it as it watches the plugin file.
+public enum FileWatchRequests {
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var handler: (@Sendable (String) -> Void)?
+    nonisolated(unsafe) private static var seen: Set<String> = []
+
+    /// Sets what receives new paths (the worker's event stream); paths asked for before are
+    /// passed on at once.
+    public static func setHandler(_ handler: @escaping @Sendable (String) -> Void) {
+        let pending = lock.withLock { () -> Set<String> in
+            self.handler = handler
+            return seen
+        }
+        for path in pending.sorted() { handler(path) }
+    }
+
+    /// A plugin asked for `path` to be watched; repeated paths are dropped here.
+    static func request(_ path: String) {
+        let handler = lock.withLock { () -> (@Sendable (String) -> Void)? in
+            guard seen.insert(path).inserted else { return nil }
+            return self.handler
+        }
+        handler?(path)
+    }
+}
 private func exchange(_ request: OpaquePointer?) -> GatewayExchange {
     Unmanaged<GatewayExchange>.fromOpaque(UnsafeRawPointer(request!)).takeUnretainedValue()
 }

@@ -38,6 +38,12 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         /// start_response refused exc_info because headers were sent, and the application
         /// carried on instead of re-raising.
         case excInfoNotReraised = "exc-info-not-reraised"
+        /// A body chunk that is not bytes (a Python `str`), reported by a language bridge.
+        case nonBytesChunk = "non-bytes-chunk"
+        /// An assertion of a validating middleware (`wsgiref.validate`, `--validate`).
+        case validator = "validator"
+        /// Another breach a plugin detected and reported (devserve.h `violation`).
+        case reportedByPlugin = "reported-by-plugin"
     }
 
     public let kind: Kind

@@ -14,13 +14,17 @@ extension Supervisor {
 
     /// Reads the watchers: the plugin rewritten schedules a reload; sources changed schedule
     /// a build (or, without `--build`, a reload).
-    func noticeChanges(plugin: Bool, sources: Bool) {
+    func noticeChanges(plugin: Bool, sources: Bool, application: Bool = false) {
         let now = MonotonicClock.now()
         let location = pluginLocation
         let isPlugin: (String) -> Bool = { FileWatcher.directory(of: $0) == location.directory && Self.name(of: $0) == location.name }
         if plugin, configuration.reloadOnChange, pluginWatcher.changes().contains(where: isPlugin), FileStamp(path: configuration.pluginPath) != nil {
             changedAt = changedAt ?? now
             reloadAt = (now + Self.reloadDebounce, "\(configuration.pluginPath) changed")
+        }
+        if application, configuration.reloadOnChange, let changed = applicationWatcher.changes().first(where: applicationFiles.contains) {
+            changedAt = changedAt ?? now
+            reloadAt = (now + Self.reloadDebounce, "\(Sanitize.line(changed)) changed")
         }
         guard sources, let sourceWatcher else { return }
         let sources = sourceWatcher.changes().filter { !isPlugin($0) }
@@ -177,5 +181,12 @@ extension Supervisor {
 
     static func name(of path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// Watches a file the application asked for (a Python module it imported): its change
+    /// reloads like a rebuilt plugin. Each file's directory is watched (editors replace files).
+    func watchApplicationFile(_ path: String) {
+        guard configuration.reloadOnChange, path.hasPrefix("/"), applicationFiles.insert(path).inserted else { return }
+        applicationWatcher.watch(path)
     }
 }

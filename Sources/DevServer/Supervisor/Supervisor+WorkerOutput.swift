@@ -85,7 +85,9 @@ extension Supervisor {
             continueHandOver()
         case .loadFailed(let reported):
             // The worker loaded this generation's snapshot; the user knows the file by its name.
-            let reason = reported.replacing(worker.pluginPath, with: configuration.pluginPath)
+            let reason = configuration.application == nil
+                ? reported.replacing(worker.pluginPath, with: configuration.pluginPath)
+                : reported.replacing("\(worker.pluginPath): the plugin's init failed: ", with: "\(configuration.displayName): ")
             worker.loadFailure = reason
             if worker === candidate {
                 candidateFailed(worker, reason: reason)
@@ -107,6 +109,8 @@ extension Supervisor {
             log.warning("[\(id)] gateway violation \(kind): \(message)")
         case .applicationError:
             break  // its text arrives as .errors too
+        case .watchFile(let path):
+            watchApplicationFile(path)
         }
     }
 }

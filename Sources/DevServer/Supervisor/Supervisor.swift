@@ -32,6 +32,14 @@ public final class Supervisor {
         public var build: String?
         /// A file that keeps captured requests across restarts.
         public var journal: String?
+        /// What the user asked to serve when it is not the plugin file itself: a Python
+        /// application served through the bridge plugin ("app.py:app").
+        public var application: String?
+        /// `NAME=value` entries added to every worker's environment (the bridge's settings).
+        public var workerEnvironment: [String] = []
+
+        /// What the user asked to serve, as they typed it.
+        public var displayName: String { application ?? pluginPath }
 
         public init(pluginPath: String) { self.pluginPath = pluginPath }
     }
@@ -62,6 +70,10 @@ public final class Supervisor {
     /// The plugin file's directory and name, to recognise its changes.
     lazy var pluginLocation = (directory: FileWatcher.directory(of: configuration.pluginPath), name: Self.name(of: configuration.pluginPath))
     let sourceWatcher: FileWatcher?
+    /// Files the application asked to be watched (devserve.h `watch_file`: a Python
+    /// application's imported modules); a change starts a new generation.
+    let applicationWatcher = FileWatcher(recursive: false)
+    var applicationFiles: Set<String> = []
     /// When to reload (debounced after the plugin file changed), and why.
     var reloadAt: (time: Int, reason: String)?
     /// When the plugin file was last closed after writing, for the reload latency.
@@ -113,7 +125,7 @@ public final class Supervisor {
         self.log = log
         self.recorder = Recorder(configuration: configuration.recorder)
         self.socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
-        self.executable = (try? Self.readLink("/proc/self/exe")) ?? CommandLine.arguments[0]
+        self.executable = WorkerExecutable.path
         let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
         Self.removeLeftoverSnapshots(in: base)
         // mkdtemp, not a name derived from our pid: another local user could create that
@@ -158,7 +170,7 @@ public final class Supervisor {
             return 1
         }
         log.info("devserve \(DevServeVersion.current): development server: do not use in production")
-        log.info("serving \(url) from \(configuration.pluginPath)")
+        log.info("serving \(url) from \(configuration.displayName)")
         if configuration.capture, let path = configuration.journal {
             let journal = Journal(path: path, capacity: configuration.recorder.capacity)
             do {
@@ -204,7 +216,7 @@ public final class Supervisor {
 
     private func pollOnce() {
         var descriptors = [pollfd(fd: SignalPipe.readEnd, events: Int16(POLLIN), revents: 0)]
-        for descriptor in [pluginWatcher.descriptor, sourceWatcher?.descriptor, build.map(\.output)].compactMap({ $0 }) where descriptor >= 0 {
+        for descriptor in [pluginWatcher.descriptor, sourceWatcher?.descriptor, applicationWatcher.descriptor, build.map(\.output)].compactMap({ $0 }) where descriptor >= 0 {
             descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
         }
         for worker in workers {
@@ -221,7 +233,8 @@ public final class Supervisor {
         // wakes thousands of times a second for worker events).
         noticeChanges(
             plugin: pluginWatcher.isPolling || pluginWatcher.descriptor.map(readable.contains) == true,
-            sources: sourceWatcher.map { $0.isPolling || $0.descriptor.map(readable.contains) == true } ?? false)
+            sources: sourceWatcher.map { $0.isPolling || $0.descriptor.map(readable.contains) == true } ?? false,
+            application: !applicationFiles.isEmpty && (applicationWatcher.isPolling || applicationWatcher.descriptor.map(readable.contains) == true))
         reapChildren()
         runTimers()
         publishState()
@@ -231,7 +244,7 @@ public final class Supervisor {
     private func publishState() {
         var next = lastState
         next.url = url
-        next.pluginPath = configuration.pluginPath
+        next.pluginPath = configuration.displayName
         let serving = current ?? candidate
         next.generation = serving?.generation ?? generation
         next.workerPID = serving?.pid
@@ -269,7 +282,7 @@ public final class Supervisor {
     private func pollTimeout() -> Int32 {
         if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }
         if let buildAt { return Int32(max(0, min(200, (buildAt - MonotonicClock.now()) / 1000))) }
-        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) { return 200 }
+        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) { return 200 }
         if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
         return 1000
     }
@@ -329,6 +342,7 @@ public final class Supervisor {
             // plain (it goes to a pipe), and short: the crashed thread, no registers.
             environment.append("SWIFT_BACKTRACE=enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none")
         }
+        environment += configuration.workerEnvironment
         let limits = configuration.limits
         let arguments = [
             "worker", pluginPath,
@@ -442,7 +456,7 @@ public final class Supervisor {
         }
         if worker.loadFailure != nil || startupFailures >= Self.maxStartupFailures {
             waitingForChange = FileStamp(path: configuration.pluginPath) ?? FileStamp(size: -1, modified: -1)
-            log.error("the plugin keeps failing to start: waiting for \(configuration.pluginPath) to change")
+            log.error("the application keeps failing to start: waiting for \(configuration.application == nil ? configuration.pluginPath : "its source files") to change")
             return
         }
         if candidate != nil {
@@ -502,13 +516,6 @@ public final class Supervisor {
                                       SIGTERM: "SIGTERM", SIGFPE: "SIGFPE", SIGTRAP: "SIGTRAP", SIGINT: "SIGINT"]
         let description = strsignal(number).map { String(cString: $0) } ?? "signal \(number)"
         return "\(names[number] ?? "signal \(number)") (\(description))"
-    }
-
-    private static func readLink(_ path: String) throws -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { throw SystemCallError(call: "readlink", subject: path, errno: errno) }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 

@@ -59,6 +59,7 @@ public enum Worker {
 
         let events = EventWriter(descriptor: eventDescriptor)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
+        FileWatchRequests.setHandler { path in events.send(.watchFile(path: path)) }
         let plugin: LoadedPlugin
         do {
             let loader = try PluginLoader(copyDirectory: configuration.copyDirectory)
