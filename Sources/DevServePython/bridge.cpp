@@ -218,7 +218,12 @@ static PyObject *host_read(PyObject *self, PyObject *args) {
         HOST_CALL(r, count, host->input_read(r->request, buffer + filled, capacity - filled));
         if (count <= 0) break;
         filled += (size_t)count;
-        if (size >= 0) break;   /* read(n) returns what arrived, like a socket file */
+        /* read(n) returns n bytes unless the body ends first (a file's read, which Django's
+         * LimitedStream and others rely on). */
+        if (size >= 0) {
+            if (filled == capacity) break;
+            continue;
+        }
         if (filled == capacity) {
             capacity *= 2;
             buffer = (uint8_t *)realloc(buffer, capacity);

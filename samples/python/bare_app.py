@@ -2,8 +2,8 @@
 
     devserve samples/python/bare_app.py
 
-Routes: /  /environ  /echo (POST)  /lines (POST)  /write  /stream?n=5&delay_ms=200
-/file  /exc-info  /exc-info-late  /error  /print  /str-chunk  /crash  /slow?ms=500
+Routes: /  /environ  /echo /read-all /lines (POST)  /write  /buffers  /stream?n=5&delay_ms=200
+/file  /exc-info  /exc-info-late  /error  /print  /str-chunk  /close  /crash  /slow?ms=500
 """
 import ctypes
 import json
@@ -40,9 +40,18 @@ def show_environ(environ, start_response, query):
 
 
 def echo(environ, start_response, query):
-    """The request body, read whole with wsgi.input.read()."""
-    body = environ["wsgi.input"].read()
+    """The request body, read whole with wsgi.input.read(CONTENT_LENGTH), or to its end when it
+    came chunked (wsgi.input_terminated)."""
+    length = environ.get("CONTENT_LENGTH")
+    body = environ["wsgi.input"].read(int(length)) if length else environ["wsgi.input"].read()
     start_response("200 OK", [("Content-Type", environ.get("CONTENT_TYPE") or "application/octet-stream"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def read_all(environ, start_response, query):
+    """read() without a size reads to the end of the body (beyond PEP 3333, as gunicorn does)."""
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
     return [body]
 
 
@@ -61,8 +70,16 @@ def imperative(environ, start_response, query):
     """write() before the returned iterable, as imperative frameworks do."""
     write = start_response("200 OK", [("Content-Type", "text/plain")])
     write(b"written first\n")
-    write(bytearray(b"then a bytearray\n"))
+    write(b"then more\n")
     return [b"then the iterable\n"]
+
+
+def buffers(environ, start_response, query):
+    """bytearray and memoryview are accepted as chunks and by write() (wsgiref.validate is
+    stricter and wants bytes)."""
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(bytearray(b"a bytearray, "))
+    return [memoryview(b"a memoryview\n")]
 
 
 def stream(environ, start_response, query):
@@ -158,5 +175,5 @@ ROUTES = {
     "/": hello, "/environ": show_environ, "/echo": echo, "/lines": lines, "/write": imperative,
     "/stream": stream, "/file": file, "/exc-info": exc_info, "/exc-info-late": exc_info_late,
     "/error": error, "/print": printing, "/str-chunk": str_chunk, "/crash": crash, "/slow": slow,
-    "/close": closing,
+    "/close": closing, "/buffers": buffers, "/read-all": read_all,
 }

@@ -17,6 +17,13 @@ settings.configure(
     ALLOWED_HOSTS=["*"],
     MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
     DEFAULT_CHARSET="utf-8",
+    # Errors of django.request (an exception in a view) to stderr: devserve records what is
+    # written while a request runs on that request, traceback included.
+    LOGGING={
+        "version": 1,
+        "handlers": {"console": {"class": "logging.StreamHandler"}},
+        "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+    },
 )
 django.setup()
 

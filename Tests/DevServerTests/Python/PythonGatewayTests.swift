@@ -1,0 +1,210 @@
+import DevServer
+import Foundation
+import XCTest
+
+/// Issue 11: a bare PEP 3333 application through the real binary and the bridge, each test
+/// named after the rule it checks (docs/CONFORMANCE.md, Python column).
+final class PythonGatewayTests: XCTestCase {
+    private static let bare = PythonSupport.sample("bare_app.py")
+
+    private func serve(_ arguments: [String] = []) throws -> DevServeProcess {
+        try PythonSupport.serve(Self.bare, python: "python3", arguments: arguments)
+    }
+
+    func testEnvironIsADictOfNativeStringsWithTheWSGIKeysAsPythonValues() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/environ?a=1&b=%C3%A9", headers: ["X-Name: caf\u{e9}"])
+        XCTAssertEqual(response.status, 200)
+        let environ = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String])
+        XCTAssertEqual(environ["wsgi.version"], "(1, 0)")
+        XCTAssertEqual(environ["wsgi.multithread"], "True")
+        XCTAssertEqual(environ["wsgi.multiprocess"], "False")
+        XCTAssertEqual(environ["wsgi.run_once"], "False")
+        XCTAssertEqual(environ["wsgi.url_scheme"], "http")
+        XCTAssertEqual(environ["wsgi.input"], "<Input>")
+        XCTAssertEqual(environ["wsgi.errors"], "<Errors>")
+        XCTAssertEqual(environ["wsgi.file_wrapper"], "<type>")
+        XCTAssertEqual(environ["QUERY_STRING"], "a=1&b=%C3%A9", "not decoded")
+        XCTAssertEqual(environ["PATH_INFO"], "/environ")
+        XCTAssertEqual(environ["REQUEST_METHOD"], "GET")
+        XCTAssertNil(environ["HTTP_CONTENT_LENGTH"])
+    }
+
+    func testPathInfoBytesArriveAsLatin1NativeStrings() throws {
+        let server = try serve()
+        // /caf%C3%A9 decodes to the bytes 63 61 66 C3 A9; PEP 3333 reads them as Latin-1.
+        let response = try PythonSupport.request(server.port, "/caf%C3%A9")
+        XCTAssertEqual(response.status, 404)
+        XCTAssertEqual(response.body, Array("not found: /caf".utf8) + [0xC3, 0xA9, 0x0A], "every byte survives the round trip")
+    }
+
+    func testInputReadReturnsTheWholeBodyAndNeverReadsPastContentLength() throws {
+        let server = try serve()
+        let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let response = try PythonSupport.request(server.port, "/echo", method: "POST", body: body)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.body.count, body.count)
+        XCTAssertTrue(response.body == body, "the body comes back byte for byte")
+    }
+
+    func testAChunkedRequestBodyIsDechunkedForTheApplication() throws {
+        let server = try serve()
+        let client = try RawClient(port: server.port)
+        try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        XCTAssertEqual(RawResponse(client.readUntilClose().bytes).bodyText, "hello world")
+    }
+
+    func testReadlineReadlinesAndIterationSplitTheBodyIntoLines() throws {
+        let server = try serve()
+        let body = "first line\nsecond\nthird\nfourth\n"
+        let response = try PythonSupport.request(server.port, "/lines", method: "POST", body: Array(body.utf8))
+        XCTAssertEqual(response.bodyText, "readline 11, readlines 1, iteration 2\n" + body)
+    }
+
+    func testWriteOutputPrecedesTheIterablesChunks() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/write")
+        XCTAssertEqual(response.bodyText, "written first\nthen more\nthen the iterable\n")
+    }
+
+    func testBytearrayAndMemoryviewAreAcceptedAsBytes() throws {
+        let server = try serve()
+        XCTAssertEqual(try PythonSupport.request(server.port, "/buffers").bodyText, "a bytearray, a memoryview\n")
+    }
+
+    func testReadWithoutASizeReadsToTheEndOfTheBody() throws {
+        let server = try serve()
+        let body = Array(repeating: UInt8(ascii: "z"), count: 300_000)
+        let echoed = try PythonSupport.request(server.port, "/read-all", method: "POST", body: body).body
+        XCTAssertEqual(echoed.count, body.count)
+        XCTAssertTrue(echoed == body)
+    }
+
+    func testEveryChunkOfAGeneratorIsSentAsSoonAsItIsProduced() throws {
+        let server = try serve()
+        let client = try RawClient(port: server.port)
+        try client.send("GET /stream?n=3&delay_ms=600 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let started = Date()
+        let first = client.read(until: { $0.text.contains("chunk 1 of 3") }, timeout: 5)
+        XCTAssertTrue(first.text.contains("chunk 1 of 3"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "the first chunk does not wait for the second")
+        XCTAssertFalse(first.text.contains("chunk 2"))
+        let record = try PythonSupport.record(server.port, target: "/stream?n=3&delay_ms=600")
+        XCTAssertEqual(record.chunks.count, 3)
+        XCTAssertGreaterThan(record.chunks[2].offsetMs - record.chunks[0].offsetMs, 1000, "two 600 ms gaps, recorded as they happened")
+    }
+
+    func testAFileWrapperOfARealFileSendsTheFileWhole() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/file")
+        XCTAssertEqual(response.status, 200)
+        let file = Array(try Data(contentsOf: URL(fileURLWithPath: Self.bare)))
+        XCTAssertEqual(response.body.count, file.count)
+        XCTAssertTrue(response.body == file)
+    }
+
+    func testStartResponseWithExcInfoBeforeTheHeadersWentOutReplacesTheResponse() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/exc-info")
+        XCTAssertEqual(response.status, 500)
+        XCTAssertEqual(response.bodyText, "the report failed; see wsgi.errors\n")
+    }
+
+    func testExcInfoAfterTheHeadersWentOutIsReraisedAndTheResponseAborted() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/exc-info-late")
+        XCTAssertEqual(response.status, 200)
+        XCTAssertFalse(response.chunkedComplete, "the client sees a truncated response, not a complete one")
+        let record = try PythonSupport.record(server.port, target: "/exc-info-late")
+        XCTAssertEqual(record.applicationError?.name, "KeyError")
+    }
+
+    func testAnExceptionBeforeStartResponseIsA500WithItsTracebackOnTheRequest() throws {
+        let server = try serve()
+        XCTAssertEqual(try PythonSupport.request(server.port, "/error").status, 500)
+        let record = try PythonSupport.record(server.port, target: "/error")
+        XCTAssertEqual(record.applicationError?.name, "KeyError")
+        XCTAssertEqual(record.applicationError?.value, "'missing'")
+        XCTAssertTrue(record.errors.contains("Traceback (most recent call last):"), record.errors)
+        XCTAssertTrue(record.errors.contains("bare_app.py\", line"), "frames name the application's file: \(record.errors)")
+        XCTAssertTrue(record.errors.contains("in error"), record.errors)
+        XCTAssertFalse(record.errors.contains("devserve python bridge"), "the bridge's own frames are left out")
+    }
+
+    func testPrintOutputDuringARequestIsRecordedOnThatRequest() throws {
+        let server = try serve()
+        _ = try PythonSupport.request(server.port, "/")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/print").status, 200)
+        let record = try PythonSupport.record(server.port, target: "/print")
+        XCTAssertEqual(record.errors, "printed while serving /print\nwritten to wsgi.errors\n")
+        let other = try PythonSupport.record(server.port, target: "/")
+        XCTAssertEqual(other.errors, "", "nothing printed lands on another request")
+        XCTAssertTrue(server.waitForLog("printed while serving /print"), "still shown in the log")
+    }
+
+    func testAStrChunkIsAViolationAndATypeError() throws {
+        let server = try serve()
+        XCTAssertEqual(try PythonSupport.request(server.port, "/str-chunk").status, 500)
+        let record = try PythonSupport.record(server.port, target: "/str-chunk")
+        XCTAssertEqual(record.violations.map(\.name), ["non-bytes-chunk"])
+        XCTAssertEqual(record.applicationError?.name, "TypeError")
+    }
+
+    func testTheIterablesCloseIsCalledOnce() throws {
+        let server = try serve()
+        XCTAssertEqual(try PythonSupport.request(server.port, "/close").bodyText, "one\ntwo\n")
+        let record = try PythonSupport.record(server.port, target: "/close")
+        XCTAssertEqual(record.errors, "close() called\n")
+    }
+
+    func testASingleChunkListGetsAContentLength() throws {
+        let server = try serve()
+        let response = try PythonSupport.request(server.port, "/print")
+        XCTAssertEqual(response.header("Content-Length"), "8", "len() of a one-chunk list lets the host set it")
+    }
+
+    func testASegfaultInCCodeIsBlamedOnItsRequestAndTheNextRequestIsServed() throws {
+        let server = try serve()
+        _ = try PythonSupport.request(server.port, "/crash")
+        XCTAssertTrue(server.waitForLog("was in flight when the worker died"), server.log)
+        XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "Hello from Python!\n")
+        let record = try PythonSupport.record(server.port, target: "/crash")
+        XCTAssertEqual(record.summary.outcome, "crashed")
+        let crash = try XCTUnwrap(record.crash)
+        XCTAssertTrue(crash.signal.hasPrefix("SIGSEGV"), crash.signal)
+        XCTAssertTrue(crash.backtrace.contains("Fatal Python error: Segmentation fault"), "faulthandler's Python stack: \(crash.backtrace)")
+        XCTAssertTrue(crash.backtrace.contains("in crash"), crash.backtrace)
+    }
+
+    func testValidateFindsNothingWrongWithTheBridgeOnEveryGoodRoute() throws {
+        let server = try serve(["--validate"])
+        for target in ["/", "/environ", "/write", "/stream?n=2&delay_ms=1", "/file", "/exc-info", "/print", "/close"] {
+            let status = try PythonSupport.request(server.port, target).status
+            XCTAssertEqual(status, target == "/exc-info" ? 500 : 200, target)
+            let record = try PythonSupport.record(server.port, target: target)
+            XCTAssertEqual(record.violations, [], "\(target): \(record.violations)")
+        }
+        for target in ["/echo", "/lines"] {
+            XCTAssertEqual(try PythonSupport.request(server.port, target, method: "POST", body: Array("a\nb\n".utf8)).status, 200, target)
+            let record = try PythonSupport.record(server.port, target: target)
+            XCTAssertEqual(record.violations.filter { $0.name == "validator" }.map(\.value), [], target)
+        }
+    }
+
+    func testWhatTheValidatorAssertsBecomesAViolationNotACrash() throws {
+        let server = try serve(["--validate"])
+        XCTAssertEqual(try PythonSupport.request(server.port, "/str-chunk").status, 500)
+        let record = try PythonSupport.record(server.port, target: "/str-chunk")
+        XCTAssertTrue(record.violations.contains { $0.name == "validator" && $0.value.contains("Iterator yielded non-bytestring") }, "\(record.violations)")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/").status, 200, "the worker serves on")
+    }
+
+    func testAnotherCPythonMinorVersionServesWithTheSameBridge() throws {
+        let python = try PythonSupport.otherPython()
+        let server = try PythonSupport.serve(Self.bare, python: python)
+        XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "Hello from Python!\n")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/echo", method: "POST", body: Array("x".utf8)).bodyText, "x")
+        let version = python.split(separator: "/").dropLast(2).last.map(String.init) ?? ""
+        XCTAssertTrue(server.log.contains("(Python \(version))"), server.log)
+    }
+}
