@@ -5,8 +5,10 @@ Usage: compare.py BIN_DIR VENV OUTPUT.md [--quick]
 
 Servers (each serving the same application: samples/bench, or its twin bench/peers/app.py):
 devserve with capture on and with --no-capture, nginx (`return 200`, one worker: the ceiling
-of this box, hello world only), werkzeug's threaded dev server, gunicorn (gthread, 1 worker,
-8 threads) and waitress (8 threads). Each server runs on CPU 0 and wrk or the Python client on
+of this box, hello world only), devserve serving app.py through its Python bridge (capture on
+and off), werkzeug's threaded dev server, gunicorn (gthread, 1 worker, 8 threads), waitress (8
+threads), granian (--interface wsgi, 1 worker) and bjoern (when it builds). Then a Flask hello
+(bench/peers/flask_app.py) in each Python server. Each server runs on CPU 0 and wrk or the Python client on
 CPU 1; only 127.0.0.1 is loaded; every run is bounded in time. Rounds alternate the order of
 the servers; the tables show medians, ratios to nginx and to the fastest Python peer of the
 same run, and the server's CPU time per request (the steadier figure on a shared machine).
@@ -31,7 +33,7 @@ QUICK = "--quick" in sys.argv
 DURATION = "1s" if QUICK else "5s"
 ROUNDS = 1 if QUICK else 3
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PYTHON_PEERS = ["werkzeug", "gunicorn", "waitress"]
+PYTHON_PEERS = ["werkzeug", "gunicorn", "waitress", "granian"]
 
 
 def pinned(cpu, argv):
@@ -150,14 +152,32 @@ http {{
 
 
 PEERS = os.path.join(HERE, "peers")
+PYTHON = f"{VENV}/bin/python"
+HAS_BJOERN = subprocess.run([PYTHON, "-c", "import bjoern"], capture_output=True).returncode == 0
+
+
+def python_servers(module, label=""):
+    """The Python servers, each serving MODULE:app from bench/peers; devserve through its bridge."""
+    servers = [
+        Server(f"devserve python{label}", lambda p: [f"{BIN}/devserve", f"{PEERS}/{module}.py:app", "--python", PYTHON, "--port", str(p), "--no-tui"]),
+        Server(f"devserve python{label} --no-capture", lambda p: [f"{BIN}/devserve", f"{PEERS}/{module}.py:app", "--python", PYTHON, "--port", str(p), "--no-tui", "--no-capture"]),
+        Server(f"werkzeug{label}", lambda p: [PYTHON, f"{PEERS}/wsgi_server.py", "werkzeug", str(p), module]),
+        Server(f"gunicorn{label}", lambda p: [f"{VENV}/bin/gunicorn", "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{p}", "--log-level", "warning", f"{module}:app"], cwd=PEERS),
+        Server(f"waitress{label}", lambda p: [f"{VENV}/bin/waitress-serve", f"--listen=127.0.0.1:{p}", "--threads=8", f"{module}:app"], cwd=PEERS),
+        Server(f"granian{label}", lambda p: [f"{VENV}/bin/granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(p), "--workers", "1", "--blocking-threads", "8", "--log-level", "warning", f"{module}:app"], cwd=PEERS),
+    ]
+    if HAS_BJOERN:
+        servers.append(Server(f"bjoern{label}", lambda p: [PYTHON, f"{PEERS}/wsgi_server.py", "bjoern", str(p), module]))
+    return servers
+
+
 SERVERS = [
     Server("devserve", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui"]),
     Server("devserve --no-capture", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui", "--no-capture"]),
     Server("nginx", nginx_argv, hello_only=True),
-    Server("werkzeug", lambda p: [f"{VENV}/bin/python", f"{PEERS}/werkzeug_server.py", str(p)]),
-    Server("gunicorn", lambda p: [f"{VENV}/bin/gunicorn", "-k", "gthread", "--threads", "8", "-w", "1", "-b", f"127.0.0.1:{p}", "--log-level", "warning", "app:app"], cwd=PEERS),
-    Server("waitress", lambda p: [f"{VENV}/bin/waitress-serve", f"--listen=127.0.0.1:{p}", "--threads=8", "app:app"], cwd=PEERS),
-]
+] + python_servers("app")
+# A Flask hello in every Python server: what a framework's own cost leaves of each server's.
+FLASK_SERVERS = python_servers("flask_app", " (Flask)")
 TESTS = {
     "hello, keep-alive, 1 connection": lambda s: measure(s, lambda: wrk(s.port, 1)),
     "hello, keep-alive, 64 connections": lambda s: measure(s, lambda: wrk(s.port, 64)),
@@ -165,7 +185,9 @@ TESTS = {
     "1 MiB POST echoed, 4 connections": lambda s: measure(s, lambda: wrk(s.port, 4, ["-s", f"{PEERS}/post.lua"])),
 }
 
+FLASK_TEST = "Flask hello, keep-alive, 64 connections"
 results = {test: {server.name: [] for server in SERVERS} for test in TESTS}
+results[FLASK_TEST] = {server.name: [] for server in FLASK_SERVERS}
 delays = {server.name: [] for server in SERVERS}
 for round_ in range(ROUNDS):
     order = SERVERS[round_ % len(SERVERS):] + SERVERS[:round_ % len(SERVERS)]
@@ -183,6 +205,15 @@ for round_ in range(ROUNDS):
                 delays[server.name] += stream_delays(server.port)
         finally:
             server.stop()
+    for server in FLASK_SERVERS[round_ % len(FLASK_SERVERS):] + FLASK_SERVERS[:round_ % len(FLASK_SERVERS)]:
+        print(f"round {round_ + 1}/{ROUNDS}: {server.name}", file=sys.stderr, flush=True)
+        server.start()
+        try:
+            if not QUICK:
+                wrk(server.port, 64)  # warm-up
+            results[FLASK_TEST][server.name].append(measure(server, lambda: wrk(server.port, 64)))
+        finally:
+            server.stop()
 
 
 def median(values):
@@ -190,17 +221,20 @@ def median(values):
 
 
 lines = [f"Rounds: {ROUNDS}, each wrk run {DURATION}; medians. CPU is the server's own time (all its processes) per request.", ""]
-for test in TESTS:
+for test in list(TESTS) + [FLASK_TEST]:
+    label = " (Flask)" if test == FLASK_TEST else ""
     rows = {name: runs for name, runs in results[test].items() if runs}
     rate = {name: median([r[0] for r in runs]) for name, runs in rows.items()}
-    best_python = max((rate[name] for name in PYTHON_PEERS if name in rate), default=float("nan"))
+    cpu = {name: median([r[1] for r in runs]) for name, runs in rows.items()}
+    best_python = max((rate[name + label] for name in PYTHON_PEERS if name + label in rate), default=float("nan"))
     nginx = rate.get("nginx")
-    lines += [f"### {test}", "", "| server | requests/s | × nginx | × best Python peer | CPU µs/request | errors |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    bjoern = cpu.get("bjoern" + label)
+    lines += [f"### {test}", "", "| server | requests/s | × nginx | × best Python peer | CPU µs/request | CPU ÷ bjoern's | errors |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, runs in rows.items():
-        cpu = median([r[1] for r in runs])
         errors = sum(r[2] for r in runs)
         vs_nginx = f"{rate[name] / nginx:.3f}" if nginx else "-"
-        lines.append(f"| {name} | {rate[name]:,.0f} | {vs_nginx} | {rate[name] / best_python:.2f} | {cpu:.1f} | {errors} |")
+        vs_bjoern = f"{cpu[name] / bjoern:.2f}" if bjoern else "-"
+        lines.append(f"| {name} | {rate[name]:,.0f} | {vs_nginx} | {rate[name] / best_python:.2f} | {cpu[name]:.1f} | {vs_bjoern} | {errors} |")
     if test.startswith("1 MiB"):
         lines += ["", "Each request carries 1 MiB each way."]
     lines.append("")

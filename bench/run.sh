@@ -4,8 +4,10 @@
 #   bench/run.sh            full run (release build, several rounds); writes BENCHMARKS.md
 #   bench/run.sh --quick    a short run that only shows nothing has rotted (CI); prints only
 #
-# Peers in the same run (bench/compare.py): nginx, werkzeug, gunicorn and waitress, serving the
-# same application (samples/bench and its Python twin bench/peers/app.py). The server is pinned
+# Peers in the same run (bench/compare.py): nginx, werkzeug, gunicorn, waitress, granian and
+# bjoern, serving the same application (samples/bench and its Python twin bench/peers/app.py,
+# which devserve also serves through its Python bridge), then a Flask hello in every Python
+# server. The server is pinned
 # to CPU 0 and the load generator to CPU 1; only 127.0.0.1 is loaded; every run is bounded in
 # time. Figures are printed; nothing is asserted.
 set -euo pipefail
@@ -22,9 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 venv=bench/.venv
-if [ ! -x "$venv/bin/waitress-serve" ]; then
+if [ ! -x "$venv/bin/granian" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q werkzeug gunicorn waitress
+  "$venv/bin/pip" install -q werkzeug gunicorn waitress flask granian
+fi
+# bjoern, the fastest WSGI server (C, libev): built from source, so it needs libev's headers.
+if ! "$venv/bin/python" -c "import bjoern" 2>/dev/null; then
+  [ -e /usr/include/ev.h ] || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq libev-dev >/dev/null; } || true
+  "$venv/bin/pip" install -q bjoern || echo "bjoern could not be built: its rows are left out"
 fi
 if [ "$quick" = 1 ]; then
   config=debug; scratch=.build; duration=2s; rounds=3
@@ -127,7 +134,7 @@ if [ "$quick" = 0 ]; then
     echo "Measured by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Reproduce with that one command."
     echo
     echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r);"
-    echo "$(swift --version 2>/dev/null | head -1); $(nginx -v 2>&1); $("$venv/bin/pip" list 2>/dev/null | awk '/^(Werkzeug|gunicorn|waitress) / {printf "%s %s, ", $1, $2}' | sed 's/, $//')."
+    echo "$(swift --version 2>/dev/null | head -1); $(nginx -v 2>&1); $("$venv/bin/pip" list 2>/dev/null | awk '/^(Werkzeug|gunicorn|waitress|granian|bjoern|Flask) / {printf "%s %s, ", $1, $2}' | sed 's/, $//')."
     echo "Servers on CPU 0, load (wrk 4.1, or Python clients) on CPU 1; every server serves the same application"
     echo "(samples/bench, or bench/peers/app.py for the Python servers). nginx answers \`return 200\` with one worker."
     echo

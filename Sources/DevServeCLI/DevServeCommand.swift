@@ -5,7 +5,7 @@ import DevServer
 struct DevServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devserve",
-        abstract: "A development server and live request inspector for WSGI-model web applications compiled as native plugins.",
+        abstract: "A development server and live request inspector for WSGI web applications: Python (Flask, Django, any PEP 3333 callable) or native plugins.",
         version: DevServeVersion.current,
         subcommands: [Serve.self, ListCommand.self, ShowCommand.self, CaptureControlCommand.self, ReloadCommand.self, ReplayCommand.self, ExportCommand.self, WorkerCommand.self, InspectorBenchCommand.self],
         defaultSubcommand: Serve.self)
@@ -17,6 +17,18 @@ struct DevServeCommand: ParsableCommand {
 enum Main {
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
+            // Also the Python a Python application would run on, as `flask --version` does.
+            print(DevServeVersion.current)
+            do {
+                let interpreter = try PythonInterpreter.probe(PythonInterpreter.defaultCommand)
+                try interpreter.checkEmbeddable()
+                print(interpreter.summary)
+            } catch {
+                print("Python: none usable (\(error))")
+            }
+            return
+        }
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             let help = DevServeCommand.helpMessage(for: Serve.self, columns: nil)
             print(help.replacingOccurrences(of: "devserve serve", with: "devserve"))

@@ -9,7 +9,7 @@ import Glibc
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve a web application plugin on 127.0.0.1, with an access log or the live inspector.",
+        abstract: "Serve a web application (a Python WSGI app or a native plugin) on 127.0.0.1, with an access log or the live inspector.",
         discussion: """
             PLUGIN.so is a shared library exporting devserve_plugin_entry, built with the \
             DevServeSDK (Swift) or against devserve.h (C). The application runs in a worker \

@@ -147,19 +147,21 @@ final class SupervisorTests: XCTestCase {
         let server = try DevServeProcess(plugin: "hello")
         XCTAssertNotEqual(server.port, 0)
         XCTAssertTrue(server.log.contains("development server: do not use in production"))
-        XCTAssertTrue(server.log.contains("ready: plugin hello (ABI 1.0, Swift "))
+        XCTAssertTrue(server.log.contains("ready: plugin hello (ABI 1.1, Swift "))
     }
 
     func testHelpDocumentsTheCommandAndVersionPrintsIt() throws {
         let (status, help) = try runDevServe(["--help"])
         XCTAssertEqual(status, 0)
-        for option in ["--host", "--port", "--threads", "--no-tui", "--max-request-body", "--header-timeout", "--idle-timeout"] {
+        for option in ["--host", "--port", "--threads", "--no-tui", "--max-request-body", "--header-timeout", "--idle-timeout", "--python", "--validate"] {
             XCTAssertTrue(help.contains(option), "--help lacks \(option):\n\(help)")
         }
-        XCTAssertTrue(help.contains("USAGE: devserve [<options>] <plugin>"), help)
+        XCTAssertTrue(help.contains("USAGE: devserve [<options>] <application>"), help)
+        XCTAssertTrue(help.contains("Python WSGI application"), help)
         XCTAssertTrue(help.contains("8000 octets"), "the limits are documented")
         XCTAssertFalse(help.contains("Serve one plugin generation"), "the worker subcommand is hidden")
         let (_, version) = try runDevServe(["--version"])
         XCTAssertTrue(version.contains("0.1.0"), version)
+        XCTAssertTrue(version.contains("Python 3."), "--version names the Python a Python application would use: \(version)")
     }
 }
