@@ -121,7 +121,28 @@ typedef struct bridge_request {
     pthread_mutex_t lock;
     PyObject *response;      /* glue.Response, owned */
     PyObject *chunk;         /* the last chunk handed to the host, owned until the next one */
+    PyObject *chunks;        /* a list body's chunks (a tuple of bytes), owned, or NULL */
+    Py_ssize_t next_index;   /* the next of `chunks` to hand out */
+    Py_ssize_t chunk_total;
+    struct { const uint8_t *data; size_t length; } *spans;  /* each of `chunks`, read with the GIL */
 } bridge_request;
+
+/* References to drop the next time a thread holds the GIL: a list body is sent and closed
+ * without entering Python, so its objects are released by the next request instead. */
+static pthread_mutex_t release_lock = PTHREAD_MUTEX_INITIALIZER;
+static PyObject **release_list;
+static size_t release_count, release_capacity;
+
+static void release_later(PyObject *object) {
+    if (!object) return;
+    pthread_mutex_lock(&release_lock);
+    if (release_count == release_capacity) {
+        release_capacity = release_capacity ? release_capacity * 2 : 256;
+        release_list = (PyObject **)realloc(release_list, release_capacity * sizeof *release_list);
+    }
+    release_list[release_count++] = object;
+    pthread_mutex_unlock(&release_lock);
+}
 
 /* --- The GIL --- */
 
@@ -136,7 +157,22 @@ static void enter_python(void) {
 
 static void leave_python(void) { py.PyEval_SaveThread(); }
 
-/* A host call for `r`, with the GIL released and the request's lock held. */
+/* Drops the references release_later() kept; the caller holds the GIL. */
+static void release_pending(void) {
+    if (release_count == 0) return;   /* read without the lock: a late one waits for the next call */
+    pthread_mutex_lock(&release_lock);
+    PyObject **pending = release_list;
+    size_t count = release_count;
+    release_list = NULL;
+    release_count = release_capacity = 0;
+    pthread_mutex_unlock(&release_lock);
+    for (size_t index = 0; index < count; index++) py.Py_DecRef(pending[index]);
+    free(pending);
+}
+
+/* A host call for `r` that may block (reading the body, writing to a slow client): the GIL is
+ * released first, then the request's lock taken; the lock is never held while waiting for the
+ * GIL, so no two threads can wait for each other. */
 #define HOST_CALL(r, result, expression)        \
     do {                                         \
         PyThreadState *saved_ = py.PyEval_SaveThread(); \
@@ -144,6 +180,20 @@ static void leave_python(void) { py.PyEval_SaveThread(); }
         result = (expression);                   \
         pthread_mutex_unlock(&(r)->lock);        \
         py.PyEval_RestoreThread(saved_);         \
+    } while (0)
+
+/* A host call that does not block (start_response stores, errors are queued): made with the
+ * GIL held when the request's lock is free, which saves a GIL hand-over per call (each one a
+ * futex wake under load); when another thread is in a blocking call for the same request, it
+ * waits as HOST_CALL does. */
+#define QUICK_HOST_CALL(r, result, expression)   \
+    do {                                          \
+        if (pthread_mutex_trylock(&(r)->lock) == 0) { \
+            result = (expression);                \
+            pthread_mutex_unlock(&(r)->lock);     \
+        } else {                                  \
+            HOST_CALL(r, result, expression);     \
+        }                                         \
     } while (0)
 
 /* --- Loading libpython --- */
@@ -278,7 +328,7 @@ static PyObject *host_errors_write(PyObject *self, PyObject *args) {
     const char *text = text_argument(py.PyTuple_GetItem(args, 1), &length, 0);
     if (!text) return NULL;
     int result;
-    HOST_CALL(r, result, host->errors_write(r->request, text, (size_t)length));
+    QUICK_HOST_CALL(r, result, host->errors_write(r->request, text, (size_t)length));
     (void)result;
     return new_reference(py.None);
 }
@@ -310,7 +360,7 @@ static PyObject *host_start_response(PyObject *self, PyObject *args) {
     const char *message = text_argument(py.PyTuple_GetItem(args, 4), &message_length, 1);
     devserve_exc_info info = {type_name, (size_t)type_length, message, (size_t)message_length};
     int result;
-    HOST_CALL(r, result, host->start_response(r->request, status, (size_t)status_length, headers, (size_t)count,
+    QUICK_HOST_CALL(r, result, host->start_response(r->request, status, (size_t)status_length, headers, (size_t)count,
                                               type_name ? &info : NULL, NULL));
     if (headers != stack) free(headers);
     return py.PyLong_FromSsize_t(result);
@@ -337,7 +387,7 @@ static PyObject *host_raise(PyObject *self, PyObject *args) {
     const char *message = type_name ? text_argument(py.PyTuple_GetItem(args, 2), &message_length, 0) : NULL;
     if (!message) return NULL;
     int result;
-    HOST_CALL(r, result, host->raise(r->request, type_name, (size_t)type_length, message, (size_t)message_length));
+    QUICK_HOST_CALL(r, result, host->raise(r->request, type_name, (size_t)type_length, message, (size_t)message_length));
     (void)result;
     return new_reference(py.None);
 }
@@ -352,7 +402,7 @@ static PyObject *host_violation(PyObject *self, PyObject *args) {
     if (!message) return NULL;
     int result = 0;
     if (host->size >= offsetof(devserve_host, violation) + sizeof host->violation && host->violation) {
-        HOST_CALL(r, result, host->violation(r->request, rule, (size_t)rule_length, message, (size_t)message_length));
+        QUICK_HOST_CALL(r, result, host->violation(r->request, rule, (size_t)rule_length, message, (size_t)message_length));
     }
     (void)result;
     return new_reference(py.None);
@@ -561,6 +611,7 @@ static void bridge_shutdown(void *context) {
     (void)context;
     if (!glue_shutdown) return;
     enter_python();
+    release_pending();
     PyObject *result = py.PyObject_CallFunctionObjArgs(glue_shutdown, NULL);
     if (!result) py.PyErr_Print();
     py.Py_DecRef(result);
@@ -602,7 +653,27 @@ static PyObject *build_environ(devserve_request *request) {
 
 static void free_request(bridge_request *r) {
     pthread_mutex_destroy(&r->lock);
+    free(r->spans);
     free(r);
+}
+
+/* next() of a list body: the chunks were taken apart in call(), so no GIL is needed. */
+static int sequence_next(void *context, devserve_request *request, const uint8_t **chunk, size_t *length) {
+    (void)request;
+    bridge_request *r = (bridge_request *)context;
+    if (r->next_index >= r->chunk_total) return 0;
+    *chunk = r->spans[r->next_index].data;
+    *length = r->spans[r->next_index].length;
+    r->next_index++;
+    return 1;
+}
+
+static void sequence_close(void *context, devserve_request *request) {
+    (void)request;
+    bridge_request *r = (bridge_request *)context;
+    release_later(r->chunks);
+    release_later(r->response);
+    free_request(r);
 }
 
 /* Reports an error of the bridge itself (not the application's) on the request. */
@@ -659,6 +730,7 @@ static int bridge_call(void *context, devserve_request *request, const devserve_
     r->request = request;
     pthread_mutex_init(&r->lock, NULL);
     enter_python();
+    release_pending();
     PyObject *environ = build_environ(request);
     PyObject *handle = py.PyLong_FromVoidPtr(r);
     PyObject *outcome = py.PyObject_CallFunctionObjArgs(glue_call, environ, handle, NULL);
@@ -674,9 +746,29 @@ static int bridge_call(void *context, devserve_request *request, const devserve_
     r->response = new_reference(py.PyTuple_GetItem(outcome, 0));
     Py_ssize_t descriptor = py.PyLong_AsSsize_t(py.PyTuple_GetItem(outcome, 1));
     Py_ssize_t count = py.PyLong_AsSsize_t(py.PyTuple_GetItem(outcome, 2));
+    PyObject *chunks = py.PyTuple_GetItem(outcome, 3);
+    if (chunks != py.None) {
+        r->chunks = new_reference(chunks);
+        r->chunk_total = count;
+        r->spans = (decltype(r->spans))malloc(sizeof *r->spans * (size_t)(count > 0 ? count : 1));
+        for (Py_ssize_t index = 0; index < count; index++) {
+            char *data;
+            Py_ssize_t size;
+            py.PyBytes_AsStringAndSize(py.PyTuple_GetItem(chunks, index), &data, &size);
+            r->spans[index].data = (const uint8_t *)data;
+            r->spans[index].length = (size_t)size;
+        }
+    }
     py.Py_DecRef(outcome);
     leave_python();
     body->context = r;
+    if (r->chunks) {
+        body->next = sequence_next;
+        body->close = sequence_close;
+        body->file_descriptor = -1;
+        body->chunk_count = count;
+        return DEVSERVE_APP_OK;
+    }
     body->close = body_close;
     if (descriptor >= 0) {
         body->file_descriptor = (int)descriptor;
