@@ -137,6 +137,7 @@ struct Serve: ParsableCommand {
         var application = PythonApplication(spec: plugin, interpreter: interpreter)
         application.validate = validateWSGI
         application.watch = watch
+        application.capture = !noCapture
         configuration.pluginPath = bridge
         configuration.application = "\(plugin) (Python \(interpreter.version))"
         configuration.workerEnvironment = application.workerEnvironment

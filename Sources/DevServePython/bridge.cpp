@@ -18,6 +18,7 @@
  *   DEVSERVE_PYTHON_APP       the application, e.g. "app.py:create_app()"
  *   DEVSERVE_PYTHON_VALIDATE  "1": wrap it in wsgiref.validate.validator
  *   DEVSERVE_PYTHON_WATCH     extra directories whose modules reload too, joined by \x1f
+ *   DEVSERVE_PYTHON_CAPTURE   "0" with --no-capture: the environ as the app left it is not sent
  */
 #include "devserve.h"
 
@@ -408,6 +409,22 @@ static PyObject *host_violation(PyObject *self, PyObject *args) {
     return new_reference(py.None);
 }
 
+/* application_environ(ctx, text): "KEY\tDESCRIPTION\n" lines. */
+static PyObject *host_application_environ(PyObject *self, PyObject *args) {
+    (void)self;
+    bridge_request *r = request_of(args);
+    if (!(host->size >= offsetof(devserve_host, application_environ) + sizeof host->application_environ && host->application_environ)) {
+        return new_reference(py.None);
+    }
+    Py_ssize_t length;
+    const char *text = text_argument(py.PyTuple_GetItem(args, 1), &length, 0);
+    if (!text) return NULL;
+    int result;
+    QUICK_HOST_CALL(r, result, host->application_environ(r->request, text, (size_t)length));
+    (void)result;
+    return new_reference(py.None);
+}
+
 /* watch(path): not tied to a request. */
 static PyObject *host_watch(PyObject *self, PyObject *args) {
     (void)self;
@@ -429,6 +446,7 @@ static PyMethodDef host_methods[] = {
     {"raise_", host_raise, METH_VARARGS, "record the exception the application raised"},
     {"violation", host_violation, METH_VARARGS, "record a gateway contract violation"},
     {"watch", host_watch, METH_VARARGS, "reload when this file changes"},
+    {"application_environ", host_application_environ, METH_VARARGS, "record the environ as the application left it"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -569,7 +587,7 @@ static int bridge_init(void *context, const devserve_host *given, char *error, s
     glue_shutdown = py.PyObject_GetAttrString(glue, "shutdown");
     setup = py.PyObject_GetAttrString(glue, "setup");
     {
-        PyObject *arguments = py.PyTuple_New(8);
+        PyObject *arguments = py.PyTuple_New(9);
         py.PyTuple_SetItem(arguments, 0, new_reference(host_namespace));
         py.PyTuple_SetItem(arguments, 1, py.PyUnicode_FromString(setting("DEVSERVE_PYTHON_APP")));
         py.PyTuple_SetItem(arguments, 2, list_setting("DEVSERVE_PYTHON_PATH"));
@@ -578,6 +596,7 @@ static int bridge_init(void *context, const devserve_host *given, char *error, s
         py.PyTuple_SetItem(arguments, 5, py.PyUnicode_FromString(setting("DEVSERVE_PYTHON_EXEC_PREFIX")));
         py.PyTuple_SetItem(arguments, 6, new_reference(strcmp(setting("DEVSERVE_PYTHON_VALIDATE"), "1") == 0 ? py.True : py.False));
         py.PyTuple_SetItem(arguments, 7, list_setting("DEVSERVE_PYTHON_WATCH"));
+        py.PyTuple_SetItem(arguments, 8, new_reference(strcmp(setting("DEVSERVE_PYTHON_CAPTURE"), "0") == 0 ? py.False : py.True));
         result = py.PyObject_Call(setup, arguments, NULL);
         py.Py_DecRef(arguments);
     }

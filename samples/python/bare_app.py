@@ -35,6 +35,9 @@ def show_environ(environ, start_response, query):
         described[key] = value if type(value) is str else "<%s>" % type(value).__name__
         if type(value) in (bool, tuple):
             described[key] = repr(value)
+    # Middleware and frameworks change the environ; the record shows what this left behind.
+    environ["bare_app.keys"] = len(described)
+    environ.pop("REQUEST_URI", None)
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(described, sort_keys=True, indent=1).encode()]
 

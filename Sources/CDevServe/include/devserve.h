@@ -17,8 +17,9 @@
  * Version bump log (major = incompatible, minor = added at the end of a struct):
  *   1.0  2026-11-21  first version.
  *   1.1  2026-11-28  devserve_host gains violation() (a plugin reports a contract breach it
- *                    detected, e.g. a bridge's validator) and watch_file() (a file whose
- *                    change reloads the application, e.g. an imported Python module).
+ *                    detected, e.g. a bridge's validator), watch_file() (a file whose change
+ *                    reloads the application, e.g. an imported Python module) and
+ *                    application_environ() (the environ as a bridge's application saw it).
  */
 #ifndef DEVSERVE_H
 #define DEVSERVE_H
@@ -228,6 +229,15 @@ typedef struct devserve_host {
      * request: valid from init() on, from any thread, repeated calls are cheap. A language
      * bridge reports the source files the application imported. */
     int (*watch_file)(const char *path, size_t path_length);
+    /* For a bridge whose application gets an environ of its own (a Python dict): that environ
+     * as the application left it, for the record, beside the one the host built. `text` is
+     * UTF-8 lines "KEY\tDESCRIPTION\n": the bridge's description of each value ("True (bool)",
+     * "<devserve_bridge.Input object>", "(removed)" for a key the application deleted), with
+     * tab, newline and backslash in keys and descriptions written \t, \n and \\. A bridge
+     * may send only what differs from the host's environ. Copied; at most once per request.
+     * One text rather than an array of entries: the host keeps it as it came and splits it
+     * only when someone looks. */
+    int (*application_environ)(devserve_request *request, const char *text, size_t length);
 } devserve_host;
 
 /* The descriptor a plugin's entry symbol returns. Owned by the plugin; must stay valid for the

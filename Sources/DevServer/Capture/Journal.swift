@@ -101,6 +101,7 @@ public final class Journal {
         var errors: String
         var violations: [HeaderField]
         var applicationError: HeaderField?
+        var applicationEnviron: [HeaderField]?
         var outcome: RequestRecord.Outcome
         var outcomeDetail: String?
         var crash: RequestRecord.Crash?
@@ -132,6 +133,7 @@ public final class Journal {
             errors = record.errors
             violations = record.violations
             applicationError = record.applicationError
+            applicationEnviron = record.applicationEnviron
             outcome = record.outcome
             outcomeDetail = record.outcomeDetail
             crash = record.crash
@@ -160,6 +162,7 @@ public final class Journal {
             record.errors = errors
             record.violations = violations
             record.applicationError = applicationError
+            record.applicationEnviron = applicationEnviron
             record.outcome = outcome == .inFlight ? .aborted : outcome
             record.outcomeDetail = outcomeDetail
             record.crash = crash

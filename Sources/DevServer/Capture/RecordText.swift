@@ -50,6 +50,10 @@ public enum RecordText {
             out += pad("#\(index + 1)", 6) + pad(String(format3(chunk.offsetMs)) + " ms", 14) + pad("\(chunk.size) B", 10) + preview + "\n"
         }
         out += "\n== Environ\n" + record.environ.map { "\(Sanitize.line($0.name)) = \(Sanitize.line($0.value))\n" }.joined()
+        if let python = record.applicationEnviron {
+            out += "\n== Environ as the application left it (what differs, with Python types)\n"
+            out += python.map { "\(Sanitize.line($0.name)) = \(Sanitize.line($0.value))\n" }.joined()
+        }
         if !record.errors.isEmpty || !record.violations.isEmpty || record.applicationError != nil || record.crash != nil {
             out += "\n== Errors\n"
             if let error = record.applicationError { out += "The application raised \(error.name): \(Sanitize.line(error.value))\n" }

@@ -66,6 +66,16 @@ public struct RequestRecord: Sendable {
     public var violations: [HeaderField] = []
     /// The exception the application raised: type and message.
     public var applicationError: HeaderField?
+    /// For a Python application: its environ as it left it, where that differs from the one
+    /// the server built, with the types of the values that are not text; kept as the bridge
+    /// sent it ("KEY\tDESCRIPTION\n" lines) and split only when read.
+    public var applicationEnvironLines: String?
+
+    /// ``applicationEnvironLines`` as entries.
+    public var applicationEnviron: [HeaderField]? {
+        get { applicationEnvironLines.map(ApplicationEnviron.entries) }
+        set { applicationEnvironLines = newValue.map(ApplicationEnviron.lines) }
+    }
     public var outcome = Outcome.inFlight
     /// Why it ended so, when there is more to say (a refused request's reason).
     public var outcomeDetail: String?
@@ -149,6 +159,7 @@ public struct RequestRecord: Sendable {
         total += responseBodyKept + chunks.capacity * MemoryLayout<Chunk>.stride + chunks.count * 64
         total += applicationHeaders.count * 96 + violations.count * 160 + (applicationStatus?.utf8.count ?? 0)
         total += crash.map { $0.backtrace.utf8.count + 64 } ?? 0
+        total += applicationEnvironLines?.utf8.count ?? 0
         return total
     }
 }

@@ -4,7 +4,7 @@
 public enum EventFrame {
     private enum Kind: UInt8 {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
-             applicationError, requestFinished, serving, stoppedAccepting, watchFile
+             applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -56,6 +56,9 @@ public enum EventFrame {
         case .applicationError(let id, let type, let message):
             kind = .applicationError
             body.string(id); body.string(type); body.string(message)
+        case .applicationEnviron(let id, let lines):
+            kind = .applicationEnviron
+            body.string(id); body.string(lines)
         case .requestFinished(let summary):
             kind = .requestFinished
             body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
@@ -118,6 +121,7 @@ public enum EventFrame {
         case .errors: return .errors(id: try r.string(), text: try r.string())
         case .violation: return .violation(id: try r.string(), kind: try r.string(), message: try r.string())
         case .applicationError: return .applicationError(id: try r.string(), type: try r.string(), message: try r.string())
+        case .applicationEnviron: return .applicationEnviron(id: try r.string(), lines: try r.string())
         case .requestFinished:
             var summary = RequestSummary(
                 id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),

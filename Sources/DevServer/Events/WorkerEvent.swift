@@ -35,6 +35,8 @@ public enum WorkerEvent: Sendable, Equatable {
     case violation(id: String, kind: String, message: String)
     /// The application raised.
     case applicationError(id: String, type: String, message: String)
+    /// The environ as a bridge's application left it.
+    case applicationEnviron(id: String, lines: String)
     /// A request is over (served, failed, or refused before the application).
     case requestFinished(RequestSummary)
 

@@ -16,6 +16,9 @@ public enum GatewayEvent: Sendable {
     case violation(Violation)
     /// The application raised.
     case applicationError(type: String, message: String)
+    /// The environ as a bridge's application left it (devserve.h `application_environ`).
+    /// "KEY\tDESCRIPTION\n" lines, as the bridge wrote them (see ``ApplicationEnviron``).
+    case applicationEnviron(String)
     /// The request is over.
     case finished(RequestOutcome)
 }

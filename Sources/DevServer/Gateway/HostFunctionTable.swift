@@ -97,6 +97,12 @@ enum HostFunctionTable {
             exchange(request).report(Violation(kind, kind == .reportedByPlugin ? "\(name): \(text)" : text))
             return code(DEVSERVE_OK)
         }
+        table.pointee.application_environ = { request, text, length in
+            guard text != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            let lines = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+            exchange(request).observer?.gateway(.applicationEnviron(lines))
+            return code(DEVSERVE_OK)
+        }
         table.pointee.watch_file = { path, length in
             guard let path, length > 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
             FileWatchRequests.request(String(decoding: bytes(path, length), as: UTF8.self))

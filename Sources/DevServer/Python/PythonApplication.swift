@@ -16,6 +16,8 @@ public struct PythonApplication: Sendable {
     /// Directories whose modules also reload the application (installed packages and the
     /// standard library are otherwise not watched).
     public var watch: [String] = []
+    /// Capture is on: the bridge reports the environ as the application left it.
+    public var capture = true
 
     public init(spec: String, interpreter: PythonInterpreter) {
         self.spec = spec
@@ -63,6 +65,7 @@ public struct PythonApplication: Sendable {
             "DEVSERVE_PYTHON_APP=\(spec)",
             "DEVSERVE_PYTHON_VALIDATE=\(validate ? "1" : "0")",
             "DEVSERVE_PYTHON_WATCH=\(watch.map(Self.absolute).joined(separator: separator))",
+            "DEVSERVE_PYTHON_CAPTURE=\(capture ? "1" : "0")",
         ]
     }
 

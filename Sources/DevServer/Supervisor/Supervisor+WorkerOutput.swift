@@ -96,7 +96,7 @@ extension Supervisor {
             }
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
-        case .requestBody, .responseStarted, .headSent, .chunk:
+        case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron:
             break
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil

@@ -342,6 +342,9 @@ public final class Supervisor {
             // plain (it goes to a pipe), and short: the crashed thread, no registers.
             environment.append("SWIFT_BACKTRACE=enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none")
         }
+        // Ours win over inherited ones of the same name (getenv returns the first).
+        let ours = Set(configuration.workerEnvironment.map { $0.prefix { $0 != "=" } })
+        environment.removeAll { ours.contains($0.prefix { $0 != "=" }) }
         environment += configuration.workerEnvironment
         let limits = configuration.limits
         let arguments = [

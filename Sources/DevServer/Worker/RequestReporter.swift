@@ -73,6 +73,10 @@ final class RequestReporter: GatewayObserver {
             send(.violation(id: summary.id, kind: violation.kind.rawValue, message: violation.message))
         case .applicationError(let type, let message):
             send(.applicationError(id: summary.id, type: type, message: message))
+        case .applicationEnviron(let entries):
+            guard capture else { return }
+            // Not urgent: it travels with the next chunk or the end, like the status.
+            held.append(.applicationEnviron(id: summary.id, lines: entries))
         case .finished(let outcome):
             summary.outcome = outcome.rawValue
             summary.durationMicroseconds = offset

@@ -74,6 +74,14 @@ enum RecordDocuments {
             let padding = String(repeating: " ", count: max(0, width - TerminalText.width(key)))
             lines.append(StyledLine([.init(key, .jsonKey), .init(padding + "  "), .init(value)]))
         }
+        if let python = record.applicationEnviron {
+            lines.append(StyledLine(""))
+            lines.append(StyledLine("As the application left it (Python): what differs, with types", .section))
+            for field in python {
+                let padding = String(repeating: " ", count: max(0, width - TerminalText.width(field.name)))
+                lines.append(StyledLine([.init(field.name, .jsonKey), .init(padding + "  "), .init(field.value)]))
+            }
+        }
         return LinesDocument(lines)
     }
 

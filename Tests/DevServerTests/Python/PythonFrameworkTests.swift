@@ -34,6 +34,8 @@ final class PythonFrameworkTests: XCTestCase {
         let createdRecord = try PythonSupport.record(server.port, target: "/api/items")
         XCTAssertEqual(createdRecord.summary.status, 201)
         XCTAssertTrue(createdRecord.errors.contains("creating plum"), "logging lands on its request: \(createdRecord.errors)")
+        let flaskEnviron = createdRecord.applicationEnviron ?? []
+        XCTAssertTrue(flaskEnviron.contains { $0.name == "werkzeug.request" }, "what Flask added to the environ: \(flaskEnviron)")
     }
 
     func testAFlaskExceptionIsA500WithTheTracebackOnItsRequest() throws {

@@ -30,6 +30,25 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertNil(environ["HTTP_CONTENT_LENGTH"])
     }
 
+    func testTheRecordShowsTheEnvironAsTheApplicationLeftItWithPythonTypes() throws {
+        let server = try serve()
+        _ = try PythonSupport.request(server.port, "/environ")
+        let record = try PythonSupport.record(server.port, target: "/environ")
+        let python = Dictionary(try XCTUnwrap(record.applicationEnviron).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        XCTAssertEqual(python["wsgi.version"], "(1, 0) (tuple)")
+        XCTAssertEqual(python["wsgi.multithread"], "True (bool)")
+        XCTAssertEqual(python["wsgi.input"], "<devserve_bridge.Input object>")
+        XCTAssertEqual(python["wsgi.file_wrapper"], "<class devserve_bridge.FileWrapper>")
+        XCTAssertEqual(python["REQUEST_URI"], "(removed)")
+        XCTAssertNotNil(python["bare_app.keys"].flatMap { $0.hasSuffix(" (int)") ? $0 : nil }, "\(python)")
+        XCTAssertNil(python["PATH_INFO"], "what the application left as the server built it is not repeated")
+        XCTAssertTrue(record.environ.contains { $0.name == "REQUEST_URI" }, "the server's environ is kept beside it")
+        _ = try PythonSupport.request(server.port, "/")
+        XCTAssertNil(try PythonSupport.record(server.port, target: "/").applicationEnviron, "an environ left as it was is not repeated")
+        let (_, shown) = try runDevServe(["show", String(record.summary.id), "--port", String(server.port)])
+        XCTAssertTrue(shown.contains("== Environ as the application left it"), shown)
+    }
+
     func testPathInfoBytesArriveAsLatin1NativeStrings() throws {
         let server = try serve()
         // /caf%C3%A9 decodes to the bytes 63 61 66 C3 A9; PEP 3333 reads them as Latin-1.
