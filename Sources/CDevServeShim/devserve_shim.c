@@ -10,6 +10,7 @@
 #include <string.h>
 #include <malloc.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -97,6 +98,41 @@ static int lock_for_crash(pthread_mutex_t *lock) {
     return 0;
 }
 
+static __thread char current_request[64];
+static __thread size_t current_request_length;
+
+void devserve_shim_set_current_request(const char *id, size_t length) {
+    if (length > sizeof current_request - 1) length = sizeof current_request - 1;
+    if (length) memcpy(current_request, id, length);
+    current_request_length = length;
+}
+
+static void put_u32(unsigned char *at, uint32_t value) {
+    for (int index = 0; index < 4; index++) at[index] = (unsigned char)(value >> (8 * index));
+}
+
+size_t devserve_shim_encode_crash_frame(unsigned char *buffer, int signal, const char *id, size_t id_length) {
+    if (id_length > 63) id_length = 63;
+    size_t body = 1 + 8 + 4 + id_length;
+    put_u32(buffer, (uint32_t)body);
+    buffer[4] = DEVSERVE_EVENT_KIND_CRASHED;
+    int64_t value = signal;
+    for (int index = 0; index < 8; index++) buffer[5 + index] = (unsigned char)((uint64_t)value >> (8 * index));
+    put_u32(buffer + 13, (uint32_t)id_length);
+    for (size_t index = 0; index < id_length; index++) buffer[17 + index] = (unsigned char)id[index];
+    return 4 + body;
+}
+
+static void write_all(int fd, const unsigned char *bytes, size_t length) {
+    size_t offset = 0;
+    while (bytes != NULL && offset < length) {
+        ssize_t written = write(fd, bytes + offset, length - offset);
+        if (written < 0 && errno == EINTR) continue;
+        if (written <= 0) break;
+        offset += (size_t)written;
+    }
+}
+
 static struct sigaction previous_actions[32];
 static const int crash_signals[] = {SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGTRAP};
 
@@ -106,16 +142,14 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
      * crashing thread holds it), write anyway: the process is dying. */
     int have_write = lock_for_crash(&write_lock);
     int have_events = lock_for_crash(&events_lock);
-    size_t length = events_length;
-    const unsigned char *bytes = events_bytes;
-    size_t offset = 0;
-    while (bytes != NULL && offset < length) {
-        ssize_t written = write(events_crash_fd, bytes + offset, length - offset);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) break;
-        offset += (size_t)written;
-    }
+    write_all(events_crash_fd, events_bytes, events_length);
     events_length = 0;
+    /* Then the crash itself, naming the request this thread was serving: the supervisor
+     * blames that request alone and starts a replacement at once, without waiting for the
+     * backtracer that runs next. */
+    unsigned char frame[96];
+    size_t size = devserve_shim_encode_crash_frame(frame, signal, current_request, current_request_length);
+    write_all(events_crash_fd, frame, size);
     if (have_events) pthread_mutex_unlock(&events_lock);
     if (have_write) pthread_mutex_unlock(&write_lock);
     struct sigaction *previous = &previous_actions[signal];

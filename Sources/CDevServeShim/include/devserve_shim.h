@@ -36,6 +36,20 @@ int devserve_shim_events_write(int fd);
  * backtracer), so a crash never loses the events of the requests it takes down. */
 void devserve_shim_flush_events_on_crash(int fd);
 
+/* The request the calling thread is serving (its worker id, e.g. "1.7"), for the crash
+ * handler: a synchronous crash signal is delivered on the thread that faulted, so the handler
+ * knows which request caused it. Length 0 clears it. Thread-local; ids longer than 63 bytes
+ * are cut. */
+void devserve_shim_set_current_request(const char *id, size_t length);
+
+/* The event kind of the crash frame (EventFrame's `crashed`): the two must agree. */
+#define DEVSERVE_EVENT_KIND_CRASHED 17
+
+/* Writes the crash frame for `signal` and request `id` into `buffer` (at least 96 bytes):
+ * [u32 length][u8 kind][i64 signal][u32 id length][id], little-endian, as EventFrame encodes
+ * WorkerEvent.crashed. Async-signal-safe. Returns the frame's size. */
+size_t devserve_shim_encode_crash_frame(unsigned char *buffer, int signal, const char *id, size_t id_length);
+
 /// Columns a Unicode scalar takes on a terminal (wcwidth; -1 for non-printable). Glibc's
 /// header hides wcwidth from Swift.
 int devserve_shim_wcwidth(unsigned int scalar);

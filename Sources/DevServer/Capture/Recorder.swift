@@ -161,7 +161,7 @@ public final class Recorder: @unchecked Sendable {
     @discardableResult
     public func apply(_ event: WorkerEvent) -> Int? {
         switch event {
-        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile:
+        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile, .crashed:
             return nil
         case .requestStarted(let start):
             return add(start)
@@ -235,6 +235,28 @@ public final class Recorder: @unchecked Sendable {
                 if let id = update(recordID, { record in
                     record.outcome = .crashed
                     record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
+                    record.duration = max(0, now - record.startedAt)
+                }) {
+                    touched.append(id)
+                }
+            }
+        }
+        for id in touched { notify(.updated(id)) }
+        return touched
+    }
+
+    /// Marks requests that were in flight in a worker that crashed while serving another one
+    /// (`culprit`, a worker id) as interrupted, naming it. - Returns: the ids touched.
+    @discardableResult
+    public func workerInterrupted(inFlight workerIDs: [String], culprit: String, signal: String, now: Int = WallClock.microseconds()) -> [Int] {
+        var touched: [Int] = []
+        lock.withLock {
+            let culpritText = byWorkerID[culprit].map { "#\($0)" } ?? "[\(culprit)]"
+            for workerID in workerIDs {
+                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
+                if let id = update(recordID, { record in
+                    record.outcome = .interrupted
+                    record.outcomeDetail = "interrupted: the worker crashed (\(signal)) while serving \(culpritText)"
                     record.duration = max(0, now - record.startedAt)
                 }) {
                     touched.append(id)

@@ -9,6 +9,8 @@ public struct RequestRecord: Sendable {
         case applicationError = "app-error"
         case aborted
         case crashed
+        /// In flight in a worker that crashed while serving another request.
+        case interrupted
         case notMounted = "not-mounted"
         case badRequest = "bad-request"
     }

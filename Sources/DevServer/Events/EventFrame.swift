@@ -1,10 +1,14 @@
+import CDevServeShim
+
 /// The wire format of ``WorkerEvent``: `[u32 length][u8 kind][fields]`, little-endian;
 /// strings and byte strings are `[u32 length][bytes]`, integers `i64`, lists `[u32 count]`
 /// then their elements. `length` counts kind and fields.
 public enum EventFrame {
     private enum Kind: UInt8 {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
-             applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron
+             applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron,
+             // Written by the crash handler in C too: DEVSERVE_EVENT_KIND_CRASHED.
+             crashed = 17
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -59,6 +63,9 @@ public enum EventFrame {
         case .applicationEnviron(let id, let lines):
             kind = .applicationEnviron
             body.string(id); body.string(lines)
+        case .crashed(let signal, let requestID):
+            kind = .crashed
+            body.int(signal); body.string(requestID)
         case .requestFinished(let summary):
             kind = .requestFinished
             body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
@@ -71,6 +78,16 @@ public enum EventFrame {
         bytes += withUnsafeBytes(of: length.littleEndian, Array.init)
         bytes.append(kind.rawValue)
         bytes += body.bytes
+    }
+
+    /// The crash frame as the worker's crash handler writes it (in C, devserve_shim.c): the
+    /// same bytes, for tests that check the two encoders agree.
+    public static func crashFrame(signal: Int32, requestID: String) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 96)
+        let size = requestID.utf8CString.withUnsafeBufferPointer { id in
+            bytes.withUnsafeMutableBufferPointer { devserve_shim_encode_crash_frame($0.baseAddress, signal, id.baseAddress, id.count - 1) }
+        }
+        return Array(bytes.prefix(size))
     }
 
     /// Decodes every complete frame at the front of `buffer`, removing them; a partial frame
@@ -122,6 +139,7 @@ public enum EventFrame {
         case .violation: return .violation(id: try r.string(), kind: try r.string(), message: try r.string())
         case .applicationError: return .applicationError(id: try r.string(), type: try r.string(), message: try r.string())
         case .applicationEnviron: return .applicationEnviron(id: try r.string(), lines: try r.string())
+        case .crashed: return .crashed(signal: try r.int(), requestID: try r.string())
         case .requestFinished:
             var summary = RequestSummary(
                 id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),

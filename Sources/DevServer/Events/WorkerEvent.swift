@@ -35,6 +35,9 @@ public enum WorkerEvent: Sendable, Equatable {
     case violation(id: String, kind: String, message: String)
     /// The application raised.
     case applicationError(id: String, type: String, message: String)
+    /// The worker's crash handler caught `signal` on the thread serving `requestID` (empty
+    /// when it was no request's thread). Written by C code in the handler (devserve_shim.c).
+    case crashed(signal: Int, requestID: String)
     /// The environ as a bridge's application left it.
     case applicationEnviron(id: String, lines: String)
     /// A request is over (served, failed, or refused before the application).

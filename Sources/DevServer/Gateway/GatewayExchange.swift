@@ -1,4 +1,5 @@
 import CDevServe
+import CDevServeShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -105,6 +106,10 @@ public final class GatewayExchange {
             return exchange.answerNotMounted(prefix: configuration.environ.mountPrefix)
         }
         let exchange = GatewayExchange(plugin: plugin, environ: environ, request: request, transport: transport, observer: observer, configuration: configuration)
+        // Whatever crashes on this thread from here on crashed this request (the crash
+        // handler reads it): the application runs, and is iterated, on this thread only.
+        request.id.utf8CString.withUnsafeBufferPointer { devserve_shim_set_current_request($0.baseAddress, $0.count - 1) }
+        defer { devserve_shim_set_current_request(nil, 0) }
         return exchange.run()
     }
 

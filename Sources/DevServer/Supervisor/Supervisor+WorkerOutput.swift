@@ -23,13 +23,6 @@ extension Supervisor {
             worker.stderrTail = Array((worker.stderrTail + bytes).suffix(64 * 1024))
             lines(bytes, buffer: &worker.stderrLine) { line in
                 log.text(line, prefix: "  gen \(worker.generation) stderr |")
-                if line.contains("Program crashed") && !worker.crashing {
-                    // The Swift backtracer holds the dying worker while it symbolicates, which
-                    // takes a while; it no longer accepts, so start its replacement now. Only
-                    // for a worker that was serving: one dying on start-up gets the backoff.
-                    worker.crashing = true
-                    if worker.ready { replace(worker, immediately: true) }
-                }
             }
         }
     }
@@ -111,6 +104,19 @@ extension Supervisor {
             break  // its text arrives as .errors too
         case .watchFile(let path):
             watchApplicationFile(path)
+        case .crashed(let signal, let requestID):
+            // From the worker's own crash handler, before the backtracer runs: the Swift
+            // backtracer holds the dying worker while it symbolicates (seconds on a debug
+            // build), so its replacement starts now. Only for a worker that was serving: one
+            // dying on start-up gets the backoff. Never from text on stderr: an application
+            // may print anything.
+            guard !worker.crashing else { break }
+            worker.crashing = true
+            worker.crashSignal = Int32(signal)
+            worker.culprit = requestID.isEmpty ? nil : requestID
+            let blame = worker.culprit.flatMap { id in worker.inFlight[id].map { " while serving [\(id)] \($0.method) \(Sanitize.line($0.target))" } } ?? ""
+            log.error("worker gen \(worker.generation) pid \(worker.pid) caught \(Self.signalName(Int32(signal)))\(blame); starting its replacement")
+            if worker.ready { replace(worker, immediately: true) }
         }
     }
 }

@@ -431,13 +431,26 @@ public final class Supervisor {
         } else if worker.loadFailure == nil {
             log.error("\(who) exited with status \(code)")
         }
+        // Blame: the request whose thread crashed (the crash handler said which) is the one
+        // that crashed; the others were only interrupted. Without that word (kill -9, OOM,
+        // exit()), every request in flight is marked crashed, as nothing tells them apart.
+        let culprit = worker.culprit.flatMap { worker.inFlight[$0] != nil ? $0 : nil }
         for (id, request) in worker.inFlight.sorted(by: { $0.key < $1.key }) {
-            log.error("[\(id)] \(request.method) \(Sanitize.line(request.target)) was in flight when the worker died: crashed")
+            let fate = culprit == nil || id == culprit ? "crashed" : "interrupted (the crash was [\(culprit!)]'s)"
+            log.error("[\(id)] \(request.method) \(Sanitize.line(request.target)) was in flight when the worker died: \(fate)")
         }
         if !worker.inFlight.isEmpty {
             let cause = signalled ? Self.signalName(status & 0x7F) : "exit status \(code)"
-            let crashed = recorder.workerCrashed(inFlight: Array(worker.inFlight.keys), signal: cause, backtrace: String(decoding: worker.stderrTail, as: UTF8.self))
-            if let journal { for id in crashed { if let record = recorder.record(id) { journal.append(record, recorder: recorder) } } }
+            let backtrace = String(decoding: worker.stderrTail, as: UTF8.self)
+            var touched: [Int]
+            if let culprit {
+                let others = worker.inFlight.keys.filter { $0 != culprit }
+                touched = recorder.workerInterrupted(inFlight: Array(others), culprit: culprit, signal: cause)
+                touched += recorder.workerCrashed(inFlight: [culprit], signal: cause, backtrace: backtrace)
+            } else {
+                touched = recorder.workerCrashed(inFlight: Array(worker.inFlight.keys), signal: cause, backtrace: backtrace)
+            }
+            if let journal { for id in touched { if let record = recorder.record(id) { journal.append(record, recorder: recorder) } } }
         }
         if worker.loadFailure != nil && !everReady {
             // The very first build does not load: nothing to serve, say why and stop.

@@ -31,8 +31,12 @@ final class WorkerProcess {
     /// Stopped accepting (it said so, or it exited).
     var stoppedAccepting = false
     var loadFailure: String?
-    /// The Swift runtime's crash banner was seen: the process is dying.
+    /// Its crash handler reported a crash: the process is dying.
     var crashing = false
+    /// The signal its crash handler caught.
+    var crashSignal: Int32?
+    /// The request whose thread crashed, when the crash happened on one.
+    var culprit: String?
     var replaced = false
     /// Requests started and not finished: what a crash takes with it.
     var inFlight: [String: (method: String, target: String)] = [:]

@@ -143,7 +143,7 @@ enum RecordDocuments {
         case .complete: return .status2xx
         case .crashed: return .crashed
         case .applicationError, .aborted, .badRequest: return .error
-        case .clientGone, .notMounted: return .warning
+        case .clientGone, .notMounted, .interrupted: return .warning
         }
     }
 

@@ -78,6 +78,7 @@ struct ListView {
         switch record.outcome {
         case .inFlight: return (["|", "/", "-", "\\"][(now / 125_000) % 4], .inFlight)
         case .crashed: return ("C", .crashed)
+        case .interrupted: return ("I", .warning)
         case .applicationError, .aborted: return ("E", .error)
         case .badRequest: return ("B", .warning)
         case .clientGone: return ("G", .warning)
