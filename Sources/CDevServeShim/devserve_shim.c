@@ -163,8 +163,25 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     raise(signal);
 }
 
+/* exit() called while a request runs (a plugin calling exit, or a library doing it for it):
+ * its events are flushed and the request named, as for a crash, with signal 0. exit() from
+ * anywhere else (the worker's own shutdown) adds nothing. */
+static void flush_at_exit(void) {
+    if (current_request_length == 0 || events_crash_fd < 0) return;
+    pthread_mutex_lock(&write_lock);
+    pthread_mutex_lock(&events_lock);
+    write_all(events_crash_fd, events_bytes, events_length);
+    events_length = 0;
+    unsigned char frame[96];
+    size_t size = devserve_shim_encode_crash_frame(frame, 0, current_request, current_request_length);
+    write_all(events_crash_fd, frame, size);
+    pthread_mutex_unlock(&events_lock);
+    pthread_mutex_unlock(&write_lock);
+}
+
 void devserve_shim_flush_events_on_crash(int fd) {
     events_crash_fd = fd;
+    atexit(flush_at_exit);
     for (size_t index = 0; index < sizeof crash_signals / sizeof crash_signals[0]; index++) {
         struct sigaction action;
         memset(&action, 0, sizeof action);

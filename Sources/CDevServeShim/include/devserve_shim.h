@@ -33,7 +33,8 @@ void devserve_shim_events_append(const void *bytes, size_t length);
 int devserve_shim_events_write(int fd);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the
  * pending event bytes to `fd` and then run whatever handler was there before (the Swift
- * backtracer), so a crash never loses the events of the requests it takes down. */
+ * backtracer), so a crash never loses the events of the requests it takes down; and an atexit
+ * handler that does the same, with signal 0, when exit() is called on a request's thread. */
 void devserve_shim_flush_events_on_crash(int fd);
 
 /* The request the calling thread is serving (its worker id, e.g. "1.7"), for the crash

@@ -115,7 +115,8 @@ extension Supervisor {
             worker.crashSignal = Int32(signal)
             worker.culprit = requestID.isEmpty ? nil : requestID
             let blame = worker.culprit.flatMap { id in worker.inFlight[id].map { " while serving [\(id)] \($0.method) \(Sanitize.line($0.target))" } } ?? ""
-            log.error("worker gen \(worker.generation) pid \(worker.pid) caught \(Self.signalName(Int32(signal)))\(blame); starting its replacement")
+            let what = signal == 0 ? "is exiting (exit() was called)" : "caught \(Self.signalName(Int32(signal)))"
+            log.error("worker gen \(worker.generation) pid \(worker.pid) \(what)\(blame); starting its replacement")
             if worker.ready { replace(worker, immediately: true) }
         }
     }

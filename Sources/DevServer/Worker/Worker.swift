@@ -42,6 +42,23 @@ public enum Worker {
     public static let listenDescriptor: Int32 = 3
     public static let eventDescriptor: Int32 = 4
 
+    /// `descriptor` duplicated to 500 or above, close-on-exec; the original number is left
+    /// on /dev/null, so that a plugin writing to it or closing it touches nothing of ours
+    /// (were it closed, the next descriptor NIO opens would take its number).
+    static func moveAside(_ descriptor: Int32) -> Int32 {
+        let moved = fcntl(descriptor, F_DUPFD_CLOEXEC, 500)
+        guard moved >= 0 else { return descriptor }
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        if null >= 0 {
+            dup2(null, descriptor)
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            close(null)
+        } else {
+            close(descriptor)
+        }
+        return moved
+    }
+
     /// Runs the worker until SIGTERM (graceful) or its parent dies. Never returns.
     public static func run(_ configuration: Configuration) -> Never {
         // Die with the supervisor, even if it is killed with SIGKILL.
@@ -57,7 +74,11 @@ public enum Worker {
         sigaddset(&waitSignals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &waitSignals, nil)
 
-        let events = EventWriter(descriptor: eventDescriptor)
+        // The inherited descriptors move out of the way, close-on-exec: a plugin writing to fd 4
+        // or closing it finds nothing there (EBADF) instead of silencing capture, and a child
+        // it spawns does not keep the listening socket after devserve exits.
+        let events = EventWriter(descriptor: moveAside(eventDescriptor))
+        let listening = moveAside(listenDescriptor)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
         FileWatchRequests.setHandler { path in events.send(.watchFile(path: path)) }
         let plugin: LoadedPlugin
@@ -121,7 +142,7 @@ public enum Worker {
         }
         let server: Channel
         do {
-            server = try bootstrap.withBoundSocket(listenDescriptor).wait()
+            server = try bootstrap.withBoundSocket(listening).wait()
         } catch {
             events.send(.loadFailed(reason: "cannot serve on the supervisor's socket: \(error)"))
             events.flush()
