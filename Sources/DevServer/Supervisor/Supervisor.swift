@@ -355,6 +355,7 @@ public final class Supervisor {
             "--copy-dir", copyDirectory, "--parent", String(getpid()),
             "--max-request-body", String(limits.maxRequestBody),
             "--header-timeout", String(limits.headerTimeout), "--idle-timeout", String(limits.idleTimeout),
+            "--body-timeout", String(limits.bodyTimeout), "--buffer-body", String(limits.bufferBody),
             "--shutdown-grace", String(limits.shutdownGrace),
             "--max-body", String(configuration.recorder.maxBody),
         ] + (configuration.capture ? [] : ["--no-capture"])

@@ -31,6 +31,19 @@ public final class Condition: @unchecked Sendable {
         while !predicate() { pthread_cond_wait(condition, mutex) }
     }
 
+    /// Waits, with the lock held, until `predicate` is true or `seconds` pass.
+    /// - Returns: whether `predicate` became true.
+    public func wait(timeout seconds: Double, until predicate: () -> Bool) -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nanoseconds = Int(seconds * 1e9) + now.tv_nsec
+        var deadline = timespec(tv_sec: now.tv_sec + nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
+        while !predicate() {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { return predicate() }
+        }
+        return true
+    }
+
     /// Wakes every waiter; call with the lock held or not.
     public func broadcast() { pthread_cond_broadcast(condition) }
 }

@@ -12,11 +12,14 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
         case tooLarge(limit: Int)
         /// The client went away or sent a malformed body.
         case broken(String)
+        /// No byte of the body arrived for --body-timeout seconds.
+        case timedOut(seconds: Double)
 
         var status: (code: Int, reason: String) {
             switch self {
             case .tooLarge: return (413, "Content Too Large")
             case .broken: return (400, "Bad Request")
+            case .timedOut: return (408, "Request Timeout")
             }
         }
 
@@ -24,11 +27,16 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
             switch self {
             case .tooLarge(let limit): return "the request body is larger than \(limit) bytes"
             case .broken(let why): return why
+            case .timedOut(let seconds): return "no byte of the request body arrived for \(Self.seconds(seconds)) s (--body-timeout)"
             }
         }
+
+        static func seconds(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
     }
 
-    static let highWater = 1 << 20
+    /// When this much is waiting for the application, the connection stops reading.
+    let highWater: Int
+    private let timeout: Double
 
     private let condition = Condition()
     private var chunks: [ByteBuffer] = []
@@ -43,13 +51,20 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
     var received: Int { condition.withLock { receivedBytes } }
     private let limit: Int
 
-    init(limit: Int, onDrained: @escaping @Sendable () -> Void) {
+    /// - Parameters:
+    ///   - limit: the largest body (--max-request-body).
+    ///   - highWater: bytes buffered before the connection stops reading; at least the size
+    ///     of a body read whole before the application is called (--buffer-body).
+    ///   - timeout: seconds a read waits for the next bytes (--body-timeout).
+    init(limit: Int, highWater: Int = 1 << 20, timeout: Double = 60, onDrained: @escaping @Sendable () -> Void) {
         self.limit = limit
+        self.highWater = highWater
+        self.timeout = timeout
         self.onDrained = onDrained
     }
 
     /// Whether the connection should stop reading for now (called on the event loop).
-    var isFull: Bool { condition.withLock { buffered >= Self.highWater } }
+    var isFull: Bool { condition.withLock { buffered >= highWater } }
 
     /// Whether the whole body has arrived.
     var isComplete: Bool { condition.withLock { ended } }
@@ -88,16 +103,17 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
 
     func nextBytes(maximum: Int) throws -> [UInt8] {
         let (bytes, notify): ([UInt8], Bool) = try condition.withLock {
-            condition.wait { !chunks.isEmpty || ended || failure != nil }
+            let arrived = condition.wait(timeout: timeout) { !chunks.isEmpty || ended || failure != nil }
+            if !arrived { failure = .timedOut(seconds: timeout) }
             if let failure { throw failure }
             guard !chunks.isEmpty else { return ([], false) }
-            let wasFull = buffered >= Self.highWater
+            let wasFull = buffered >= highWater
             var first = chunks[0]
             let count = min(maximum, first.readableBytes)
             let bytes = first.readBytes(length: count) ?? []
             if first.readableBytes == 0 { chunks.removeFirst() } else { chunks[0] = first }
             buffered -= count
-            return (bytes, wasFull && buffered < Self.highWater)
+            return (bytes, wasFull && buffered < highWater)
         }
         if notify { onDrained() }
         return bytes

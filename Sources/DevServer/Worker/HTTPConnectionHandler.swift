@@ -59,6 +59,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var pendingRead = false
     private var lastWrite: EventLoopFuture<Void>?
     private var idleTimer: Scheduled<Void>?
+    /// The next request, held back until its body has arrived (up to --buffer-body), so that a
+    /// slow upload waits here, on the event loop, and not in an application thread.
+    private var awaiting: Pending?
+    private var bodyTimer: Scheduled<Void>?
 
     init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
         self.worker = worker
@@ -92,7 +96,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 return
             }
             let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let body = ChannelBodySource(limit: worker.limits.maxRequestBody) { [eventLoop = context.eventLoop] in
+            let body = ChannelBodySource(
+                limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout
+            ) { [eventLoop = context.eventLoop] in
                 eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
             }
             let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
@@ -112,14 +118,25 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             receiving.body.append(buffer)
             if case .tooLarge = receiving.body.failureReason, running !== receiving {
                 // Not started yet: the request is refused outright.
+                if awaiting === receiving {
+                    awaiting = nil
+                    cancelBodyTimer()
+                }
                 self.receiving = nil
                 queue.removeAll { if case .request(let item) = $0 { return item === receiving } else { return false } }
                 refuse(context: context, .tooLarge("the request body is larger than \(worker.limits.maxRequestBody) bytes"), head: receiving.head)
+            } else if let awaiting, awaiting === receiving {
+                if receiving.body.received >= worker.limits.bufferBody {
+                    startAwaited(context: context)
+                } else {
+                    startBodyTimer(context: context)
+                }
             }
         case .end:
             if let receiving {
                 receiving.bodyComplete = true
                 receiving.body.finish()
+                if awaiting === receiving { startAwaited(context: context) }
             }
             receiving = nil
             headGuard.messageEnded()
@@ -149,12 +166,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         receiving?.body.fail(.broken("the request body was malformed"))
         receiving = nil
+        dropAwaited()
         refuse(context: context, refusal, head: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         cancelIdleTimer()
+        cancelBodyTimer()
+        awaiting?.body.fail(.broken("the client went away"))
+        awaiting = nil
         transport?.connectionClosed()
         receiving?.body.fail(.broken("the client went away"))
         for case .request(let pending) in queue { pending.body.fail(.broken("the client went away")) }
@@ -207,7 +228,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Running requests in order
 
     private func startNext(context: ChannelHandlerContext) {
-        guard running == nil, !closed, !queue.isEmpty else { return }
+        guard running == nil, awaiting == nil, !closed, !queue.isEmpty else { return }
         switch queue.removeFirst() {
         case .refusal(let refusal, let head):
             worker.reportRefusal(refusal, head: head, connection: connection)
@@ -215,8 +236,61 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             lastWrite = write
             close(context: context, afterWrites: true)
         case .request(let pending):
-            run(pending, context: context)
+            if shouldBuffer(pending) {
+                awaiting = pending
+                startBodyTimer(context: context)
+            } else {
+                run(pending, context: context)
+            }
         }
+    }
+
+    /// Whether to read `pending`'s body before calling the application: it has one, small
+    /// enough to hold (--buffer-body), not all here yet, and the client is not waiting for
+    /// 100 Continue (which goes out only when the application reads).
+    private func shouldBuffer(_ pending: Pending) -> Bool {
+        let limit = worker.limits.bufferBody
+        guard limit > 0, !pending.bodyComplete, !pending.head.expectsContinue, pending.body.received < limit else { return false }
+        if let length = pending.head.values("content-length").first.flatMap({ Int($0.trimmingWhitespace()) }) {
+            return length > 0 && length <= limit
+        }
+        return !pending.head.values("transfer-encoding").isEmpty
+    }
+
+    /// The held-back request's body is here (or is bigger than we hold): run it.
+    private func startAwaited(context: ChannelHandlerContext) {
+        guard let pending = awaiting else { return }
+        awaiting = nil
+        cancelBodyTimer()
+        run(pending, context: context)
+    }
+
+    /// --body-timeout between two reads of a body being read before the application runs:
+    /// then 408, as nginx's client_body_timeout.
+    private func startBodyTimer(context: ChannelHandlerContext) {
+        cancelBodyTimer()
+        let timeout = worker.limits.bodyTimeout
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        bodyTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            let (handler, context) = loop.value
+            guard let pending = handler.awaiting else { return }
+            handler.awaiting = nil
+            let failure = ChannelBodySource.Failure.timedOut(seconds: timeout)
+            pending.body.fail(failure)
+            if handler.receiving === pending { handler.receiving = nil }
+            handler.refuse(context: context, .timeout(failure.description), head: pending.head)
+        }
+    }
+
+    /// The held-back request will never run: the connection is being refused.
+    private func dropAwaited() {
+        awaiting = nil
+        cancelBodyTimer()
+    }
+
+    private func cancelBodyTimer() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
     }
 
     private func run(_ pending: Pending, context: ChannelHandlerContext) {
@@ -288,6 +362,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// Called by the head guard (414, 408).
     func guardRefused(context: ChannelHandlerContext, _ refusal: ErrorResponse) {
         receiving?.body.fail(.broken("the request head was refused"))
+        dropAwaited()
         refuse(context: context, refusal, head: nil)
     }
 

@@ -11,8 +11,16 @@ public struct HTTPLimits: Sendable {
     public var maxHeaderCount = 100
     /// Largest request body; larger is 413.
     public var maxRequestBody = 1 << 30
-    /// Seconds a client may take to send a request's head once it started it; then 408.
+    /// Seconds a client may take to send a request's head, from the connection's start or the
+    /// first byte of the head; then 408 (or a quiet close when it sent nothing at all).
     public var headerTimeout: Double = 10
+    /// Seconds a request body may pause between two reads (nginx's client_body_timeout);
+    /// then 408 if the application has not started its response, and its read fails.
+    public var bodyTimeout: Double = 60
+    /// Request bodies up to this many bytes are read before the application is called, on the
+    /// event loop: a slow upload costs a connection, not an application thread. Larger ones,
+    /// and those that ask for 100-continue, stream to the application as they arrive.
+    public var bufferBody = 1 << 20
     /// Seconds an idle keep-alive connection stays open.
     public var idleTimeout: Double = 75
     /// Seconds in-flight requests get to finish when the worker stops.

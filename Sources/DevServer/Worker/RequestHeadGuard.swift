@@ -28,14 +28,24 @@ final class RequestHeadGuard: ChannelInboundHandler {
     private var endedDuringForward = false
     private var headTimer: Scheduled<Void>?
     private var refused = false
+    /// Any byte arrived on this connection.
+    private var sawBytes = false
 
     init(limits: HTTPLimits, onRefuse: @escaping (ChannelHandlerContext, ErrorResponse) -> Void) {
         self.limits = limits
         self.onRefuse = onRefuse
     }
 
+    /// The head timer runs from the connection's start: a client that connects and sends
+    /// nothing holds the connection --header-timeout seconds, not the idle timeout.
+    func channelActive(context: ChannelHandlerContext) {
+        startHeadTimer(context: context)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
+        sawBytes = true
         let buffer = unwrapInboundIn(data)
         if case .requestLine(let seen) = state {
             startHeadTimer(context: context)
@@ -83,6 +93,12 @@ final class RequestHeadGuard: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         headTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
             let (handler, context) = loopBound.value
+            if !handler.sawBytes {
+                // Nothing was asked: nothing to answer (a browser's preconnect, a port scan).
+                handler.refused = true
+                context.close(promise: nil)
+                return
+            }
             handler.refuse(context, .timeout("the request head did not arrive within \(timeout) s"))
         }
     }
