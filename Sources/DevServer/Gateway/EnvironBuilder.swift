@@ -45,22 +45,23 @@ public struct EnvironBuilder: Sendable {
         environ.append("REMOTE_PORT".utf8, String(connection.remotePort).utf8)
 
         var order: [String] = []
-        var joined: [String: String] = [:]
-        for (name, value) in head.headers where !name.contains("_") {
+        var joined: [String: [UInt8]] = [:]
+        for (index, (name, _)) in head.headers.enumerated() where !name.contains("_") {
             let key: String
             switch name.lowercased() {
             case "content-type": key = "CONTENT_TYPE"
             case "content-length": key = "CONTENT_LENGTH"
             default: key = "HTTP_" + name.uppercased().replacingDashes()
             }
+            let value = head.valueBytes(index)
             if let existing = joined[key] {
-                joined[key] = existing + "," + value
+                joined[key] = existing + [UInt8(ascii: ",")] + value
             } else {
                 order.append(key)
                 joined[key] = value
             }
         }
-        for key in order { environ.append(key.utf8, joined[key]!.utf8) }
+        for key in order { environ.append(key.utf8, joined[key]!) }
 
         environ.append("wsgi.version".utf8, "1.0".utf8)
         environ.append("wsgi.url_scheme".utf8, connection.scheme.utf8)

@@ -8,6 +8,13 @@ public struct RequestHead: Sendable {
     public var version: HTTPVersion
     /// The header fields in order, names as sent.
     public var headers: [(name: String, value: String)]
+    /// The bytes of header values that are not UTF-8, by index in `headers` (whose String
+    /// shows them as U+FFFD): the environ passes the client's bytes on unchanged (PEP 3333
+    /// reads them as Latin-1).
+    public var rawValues: [Int: [UInt8]] = [:]
+
+    /// The value of header `index` as the client sent it.
+    public func valueBytes(_ index: Int) -> [UInt8] { rawValues[index] ?? Array(headers[index].value.utf8) }
 
     public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: [(name: String, value: String)] = []) {
         self.method = method

@@ -34,20 +34,25 @@ final class RequestInputStream {
     }
 
     /// readline(limit): up to and including the next "\n", at most `limit` bytes.
+    ///
+    /// Positions are kept relative to the unread bytes, because `fill` may move them to the
+    /// front of the buffer; and each round asks for one byte more than is buffered, so a
+    /// partial line at the end of what has arrived is completed, not searched forever.
     func readLine(limit: Int) throws -> [UInt8] {
         guard limit > 0 else { return [] }
-        var searchFrom = bufferStart
+        var searched = 0
         while true {
+            let unread = buffer.count - bufferStart
             // `limit` may be Int.max: compare lengths, never add it to an index.
-            let windowEnd = buffer.count - bufferStart > limit ? bufferStart + limit : buffer.count
-            if let newline = buffer[searchFrom..<windowEnd].firstIndex(of: UInt8(ascii: "\n")) {
+            let window = min(unread, limit)
+            if let newline = buffer[(bufferStart + searched)..<(bufferStart + window)].firstIndex(of: UInt8(ascii: "\n")) {
                 return take(upTo: newline + 1)
             }
-            if windowEnd - bufferStart == limit || atEnd {
-                return take(upTo: windowEnd)
+            if window == limit || atEnd {
+                return take(upTo: bufferStart + window)
             }
-            searchFrom = buffer.count
-            try fill(atLeast: 1, limit: 64 * 1024)
+            searched = window
+            try fill(atLeast: unread + 1, limit: 64 * 1024)
         }
     }
 
@@ -77,6 +82,10 @@ final class RequestInputStream {
         }
         if bufferStart > 0 && bufferStart == buffer.count {
             buffer.removeAll(keepingCapacity: true)
+            bufferStart = 0
+        } else if bufferStart >= 64 * 1024 {
+            // Lines read one by one from a long body: drop what was consumed.
+            buffer.removeFirst(bufferStart)
             bufferStart = 0
         }
         while !atEnd && buffer.count - bufferStart < atLeast {

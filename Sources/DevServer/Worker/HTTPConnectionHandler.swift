@@ -85,12 +85,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard !refusing else { return }
         switch unwrapInboundIn(data) {
         case .head(let nioHead):
-            headGuard.headReceived()
             cancelIdleTimer()
-            let head = RequestHead(
+            // RFC 9112 section 5.1: a field value has no leading or trailing whitespace (the
+            // decoder strips only the leading).
+            var head = RequestHead(
                 method: nioHead.method.rawValue, target: nioHead.uri,
                 version: HTTPVersion(major: Int(nioHead.version.major), minor: Int(nioHead.version.minor)),
-                headers: nioHead.headers.map { (name: $0.name, value: $0.value) })
+                headers: nioHead.headers.map { (name: $0.name, value: Self.trimmingTrailingWhitespace($0.value)) })
+            if head.headers.contains(where: { $0.value.contains("\u{FFFD}") }) { recoverRawValues(&head) }
+            headGuard.headReceived()
             if let refusal = validate(head) {
                 refuse(context: context, refusal, head: head)
                 return
@@ -202,6 +205,22 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard pendingRead, !shouldPauseReading, !closed else { return }
         pendingRead = false
         context.read()
+    }
+
+    /// Trailing spaces and tabs off a header value.
+    static func trimmingTrailingWhitespace(_ value: String) -> String {
+        guard let last = value.utf8.last, last == 32 || last == 9 else { return value }
+        return value.trimmingWhitespace()
+    }
+
+    /// Header values that are not UTF-8 reached us as U+FFFD: take their bytes from the raw
+    /// head instead, so the environ gets exactly what the client sent (PEP 3333).
+    private func recoverRawValues(_ head: inout RequestHead) {
+        let requestLine = Array("\(head.method) \(head.target) ".utf8)
+        guard let raw = headGuard.rawHeaderValues(requestLine: requestLine), raw.count == head.headers.count else { return }
+        for (index, field) in head.headers.enumerated() where field.value.contains("\u{FFFD}") {
+            head.rawValues[index] = raw[index]
+        }
     }
 
     // MARK: Validation

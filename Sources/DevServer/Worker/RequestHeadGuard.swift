@@ -30,6 +30,12 @@ final class RequestHeadGuard: ChannelInboundHandler {
     private var refused = false
     /// Any byte arrived on this connection.
     private var sawBytes = false
+    /// The reads that hold the current request head, kept (ByteBuffers share their storage,
+    /// nothing is copied) until it is parsed: NIO's decoder gives header values as Strings,
+    /// and a value that is not UTF-8 is recovered from these bytes.
+    private var headReads: [ByteBuffer] = []
+    private var headBytesKept = 0
+    private var collecting = true
 
     init(limits: HTTPLimits, onRefuse: @escaping (ChannelHandlerContext, ErrorResponse) -> Void) {
         self.limits = limits
@@ -47,6 +53,10 @@ final class RequestHeadGuard: ChannelInboundHandler {
         guard !refused else { return }
         sawBytes = true
         let buffer = unwrapInboundIn(data)
+        if collecting && headBytesKept < limits.maxHeaderBlock + limits.maxRequestLine + 4096 {
+            headReads.append(buffer)
+            headBytesKept += buffer.readableBytes
+        }
         if case .requestLine(let seen) = state {
             startHeadTimer(context: context)
             let view = buffer.readableBytesView
@@ -80,11 +90,40 @@ final class RequestHeadGuard: ChannelInboundHandler {
     func headReceived() {
         headTimer?.cancel()
         headTimer = nil
+        collecting = false
+        headReads.removeAll()
+        headBytesKept = 0
     }
 
     /// The connection handler saw the end of a request: the next bytes start a new head.
     func messageEnded() {
         if forwarding { endedDuringForward = true } else { state = .requestLine(0) }
+        collecting = true
+    }
+
+    /// The raw header values of the head that starts with `requestLine` ("GET /x HTTP/1.1"),
+    /// in order, from the reads kept since it began; nil when they are not all here.
+    func rawHeaderValues(requestLine: [UInt8]) -> [[UInt8]]? {
+        var bytes: [UInt8] = []
+        for read in headReads { bytes += read.readableBytesView }
+        guard let start = bytes.firstRange(of: requestLine)?.upperBound else { return nil }
+        var values: [[UInt8]] = []
+        var lineStart = start
+        // Skip the rest of the request line.
+        guard let firstEnd = bytes[lineStart...].firstIndex(of: 10) else { return nil }
+        lineStart = firstEnd + 1
+        while let end = bytes[lineStart...].firstIndex(of: 10) {
+            var line = bytes[lineStart..<end]
+            if line.last == 13 { line = line.dropLast() }
+            if line.isEmpty { return values }
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            var value = line[(colon + 1)...]
+            while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
+            while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
+            values.append(Array(value))
+            lineStart = end + 1
+        }
+        return nil
     }
 
     private func startHeadTimer(context: ChannelHandlerContext) {

@@ -49,6 +49,16 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertTrue(shown.contains("== Environ as the application left it"), shown)
     }
 
+    func testHeaderBytesThatAreNotUTF8ReachTheApplicationUnchanged() throws {
+        let server = try serve()
+        let client = try RawClient(port: server.port)
+        try client.send(Array("GET /environ HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-Name: caf".utf8) + [0xE9, 0xFF] + Array("\r\nX-Ows: \t v \t \r\n\r\n".utf8))
+        let response = RawResponse(client.readUntilClose().bytes)
+        let environ = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String])
+        XCTAssertEqual(environ["HTTP_X_NAME"], "caf\u{E9}\u{FF}", "PEP 3333: the client's bytes, read as Latin-1")
+        XCTAssertEqual(environ["HTTP_X_OWS"], "v", "RFC 9112 section 5.1: whitespace around a value is not part of it")
+    }
+
     func testPathInfoBytesArriveAsLatin1NativeStrings() throws {
         let server = try serve()
         // /caf%C3%A9 decodes to the bytes 63 61 66 C3 A9; PEP 3333 reads them as Latin-1.
