@@ -11,6 +11,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         case clientGone
         case requestEnded
         case inputFailed
+        case contentLengthExceeded
         case fileUnreadable(path: String, errno: Int32)
         case other(code: Int32, operation: String)
     }
@@ -29,6 +30,8 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
     public static let requestEnded = GatewayError(.requestEnded)
     /// Reading wsgi.input failed: the client sent a malformed body or went away.
     public static let inputFailed = GatewayError(.inputFailed)
+    /// write() went past the Content-Length the application set; the excess was not sent.
+    public static let contentLengthExceeded = GatewayError(.contentLengthExceeded)
 
     /// start_response refused the status line.
     public static func invalidStatus(_ status: String) -> GatewayError { GatewayError(.invalidStatus(status)) }
@@ -46,6 +49,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         case DEVSERVE_CLIENT_GONE.rawValue: return .clientGone
         case DEVSERVE_REQUEST_ENDED.rawValue: return .requestEnded
         case DEVSERVE_IO_ERROR.rawValue: return .inputFailed
+        case DEVSERVE_CONTENT_LENGTH_EXCEEDED.rawValue: return .contentLengthExceeded
         default: return GatewayError(.other(code: result, operation: operation))
         }
     }
@@ -58,6 +62,7 @@ public struct GatewayError: Error, CustomStringConvertible, Sendable {
         case .clientGone: return "the client went away"
         case .requestEnded: return "the request has already ended"
         case .inputFailed: return "reading wsgi.input failed"
+        case .contentLengthExceeded: return "write() went past the response's Content-Length"
         case .fileUnreadable(let path, let errno): return "cannot open \(path) for the file wrapper (errno \(errno))"
         case .other(let code, let operation): return "\(operation) failed with devserve_result \(code)"
         }

@@ -109,7 +109,7 @@ final class EnvironTests: XCTestCase {
         XCTAssertEqual(environ["wsgi.version"]?.text, "1.0")
         XCTAssertEqual(environ["wsgi.url_scheme"]?.text, "http")
         XCTAssertEqual(environ["wsgi.multithread"]?.text, "true")
-        XCTAssertEqual(environ["wsgi.multiprocess"]?.text, "false")
+        XCTAssertEqual(environ["wsgi.multiprocess"]?.text, "true", "two generations serve at once during a reload")
         XCTAssertEqual(environ["wsgi.run_once"]?.text, "false")
         XCTAssertEqual(environ["wsgi.input_terminated"]?.text, "true")
     }

@@ -3,8 +3,14 @@
  *
  * The model is PEP 3333 (WSGI) expressed in plain C, so that a plugin can be written in C, in
  * Swift (through the DevServeSDK module, which wraps this header), or in anything that speaks C.
- * See shared/GATEWAY.md for the contract in prose; each declaration below names the PEP 3333
+ * See docs/GATEWAY.md for the contract in prose; each declaration below names the PEP 3333
  * section it stands for.
+ *
+ * The environ is bytes to bytes. PEP 3333's Python values are written as text: wsgi.version is
+ * "1.0"; wsgi.multithread, wsgi.multiprocess, wsgi.run_once and wsgi.input_terminated are
+ * "true" or "false"; wsgi.url_scheme is "http". wsgi.input, wsgi.errors and wsgi.file_wrapper
+ * are not environ entries: they are the host functions input_*, errors_* and the body's
+ * file_descriptor below.
  *
  * Shape (after sqlite3ext.h, lua.h and Apache's ap_mmn.h):
  *  - every name starts with devserve_ / DEVSERVE_;
@@ -19,7 +25,11 @@
  *   1.1  2026-11-28  devserve_host gains violation() (a plugin reports a contract breach it
  *                    detected, e.g. a bridge's validator), watch_file() (a file whose change
  *                    reloads the application, e.g. an imported Python module) and
- *                    application_environ() (the environ as a bridge's application saw it).
+ *                    application_environ() (the environ as a bridge's application saw it);
+ *                    write() returns DEVSERVE_CONTENT_LENGTH_EXCEEDED past Content-Length
+ *                    (1.0 hosts returned OK and dropped the excess); input_read with capacity
+ *                    0 and host calls after the request ended say so (INVALID_ARGUMENT,
+ *                    REQUEST_ENDED) instead of 0 and NOT_FOUND.
  */
 #ifndef DEVSERVE_H
 #define DEVSERVE_H
@@ -77,7 +87,11 @@ typedef enum devserve_result {
     /* index out of range, NULL where a pointer is required, or a similar misuse. */
     DEVSERVE_INVALID_ARGUMENT = 9,
     /* reading wsgi.input failed (the client sent a malformed body or went away). */
-    DEVSERVE_IO_ERROR = 10
+    DEVSERVE_IO_ERROR = 10,
+    /* 1.1: write() or a chunk went past the Content-Length the application set: the excess
+     * was not sent, and the host asks the iterable for nothing more. PEP 3333, "Handling the
+     * Content-Length Header". */
+    DEVSERVE_CONTENT_LENGTH_EXCEEDED = 11
 } devserve_result;
 
 /* One request in flight. Opaque; owned by the host; valid from the application's call until
@@ -109,12 +123,16 @@ typedef struct devserve_exc_info {
  *
  * Filled in by the application inside call(). The host iterates it with next() until it
  * returns 0 or -1, then calls close() exactly once, on every path (success, application error,
- * client gone). If `file_descriptor` is >= 0 the body is a file (wsgi.file_wrapper): the host
- * sends the file's bytes from its current offset to its end, in blocks of
- * `file_block_size`, possibly with sendfile, and does not call next(). */
+ * client gone), and also when call() returns DEVSERVE_APP_ERROR after filling it in. If
+ * `file_descriptor` is >= 0 the body is a file (wsgi.file_wrapper): the host sends the file's
+ * bytes from its current offset to its end, in blocks of `file_block_size`, possibly with
+ * sendfile, and does not call next(). Descriptors 0, 1 and 2 are the host's own: giving one is
+ * a violation and it is ignored. */
 typedef struct devserve_body {
-    /* sizeof(devserve_body) as the application knows it; the host zero-fills the struct and
-     * sets this before call(), and reads only fields that fit in the size the plugin sets. */
+    /* sizeof(devserve_body) as the application knows it. Before call() the host zero-fills the
+     * struct, then sets this, `chunk_count` to -1 and `file_descriptor` to -1: a plugin that
+     * clears the struct itself must set file_descriptor back to -1. The host reads only fields
+     * that fit in the size the plugin sets. */
     uint32_t size;
     /* Application-owned state handed back to next() and close(); the application frees it in
      * close(). */
@@ -155,7 +173,8 @@ typedef struct devserve_host {
     /* --- environ (PEP 3333, "environ Variables"): bytes in, bytes out, no NUL assumptions --- */
 
     /* Looks a key up. On success *value / *value_length point at host memory valid until this
-     * key is next set or removed, or the request ends. Returns DEVSERVE_NOT_FOUND if absent. */
+     * key is next set or removed, or the request ends. Returns DEVSERVE_NOT_FOUND if absent,
+     * DEVSERVE_REQUEST_ENDED once the iterable's close() has returned. */
     int (*environ_get)(devserve_request *request, const uint8_t *key, size_t key_length,
                        const uint8_t **value, size_t *value_length);
     /* Sets a key (adding it or replacing its value). The host copies both. */
@@ -174,7 +193,8 @@ typedef struct devserve_host {
 
     /* read(n): up to `capacity` bytes into `buffer` (application-owned). Returns the count,
      * 0 at end of stream (never blocks past CONTENT_LENGTH or a chunked body's last chunk), or
-     * -DEVSERVE_IO_ERROR. The first read sends "100 Continue" when the client asked for it. */
+     * -DEVSERVE_IO_ERROR (-DEVSERVE_INVALID_ARGUMENT for a capacity of 0, which would look like
+     * the end). The first read sends "100 Continue" when the client asked for it. */
     ssize_t (*input_read)(devserve_request *request, uint8_t *buffer, size_t capacity);
     /* readline(limit): one line including its "\n", at most `capacity` bytes. Returns the
      * count, 0 at end of stream, or a negative devserve_result. */
@@ -188,7 +208,8 @@ typedef struct devserve_host {
 
     /* --- wsgi.errors --- */
 
-    /* write(text): the application's error output, UTF-8. The host copies it. */
+    /* write(text): the application's error output, UTF-8. The host copies it. PEP 3333's
+     * writelines(seq) is this, once per line (the SDK's `writelines` does exactly that). */
     int (*errors_write)(devserve_request *request, const char *text, size_t length);
     /* flush(): makes what was written visible (the host forwards it at once anyway). */
     int (*errors_flush)(devserve_request *request);
@@ -206,7 +227,9 @@ typedef struct devserve_host {
                           const devserve_exc_info *exc_info, size_t *bad_header_index);
     /* write(data): the imperative body callable start_response returns in PEP 3333. When it
      * returns, the bytes are sent or queued (it blocks while the client is slow). Valid after
-     * start_response and before call() returns. DEVSERVE_CLIENT_GONE means stop producing. */
+     * start_response, from call() and from next() (as wsgiref allows), not after close()
+     * began. DEVSERVE_CLIENT_GONE means stop producing; DEVSERVE_CONTENT_LENGTH_EXCEEDED (1.1)
+     * that the bytes went past the application's Content-Length and the excess was dropped. */
     int (*write)(devserve_request *request, const uint8_t *data, size_t length);
 
     /* --- errors raised by the application --- */

@@ -66,7 +66,9 @@ public struct EnvironBuilder: Sendable {
         environ.append("wsgi.version".utf8, "1.0".utf8)
         environ.append("wsgi.url_scheme".utf8, connection.scheme.utf8)
         environ.append("wsgi.multithread".utf8, "true".utf8)
-        environ.append("wsgi.multiprocess".utf8, "false".utf8)
+        // True: during a reload the old generation finishes its requests while the new one
+        // serves, so an equivalent application may run in another process at the same time.
+        environ.append("wsgi.multiprocess".utf8, "true".utf8)
         environ.append("wsgi.run_once".utf8, "false".utf8)
         environ.append("wsgi.input_terminated".utf8, "true".utf8)
         environ.append("devserve.request_id".utf8, requestID.utf8)

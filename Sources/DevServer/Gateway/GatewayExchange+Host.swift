@@ -3,6 +3,9 @@ import CDevServe
 /// The services behind devserve.h's host function table, for one exchange. The C trampolines
 /// in ``HostFunctionTable`` call these.
 extension GatewayExchange {
+    /// Whether the request is over (its iterable closed): environ access then says so.
+    var hasEnded: Bool { phase == .ended }
+
     /// Refuses use of the request after the iterable's close() began: the "iteration after
     /// close" rule. wsgi.errors stays writable during close() (cleanup code logs).
     func requireRunning(_ operation: String) -> Bool {
@@ -47,7 +50,9 @@ extension GatewayExchange {
         }
         if isClientGone { return DEVSERVE_CLIENT_GONE }
         observer?.gateway(.chunk(bytes, fromWrite: true))
-        perform(machine.chunk(bytes, fromWrite: true))
+        let output = machine.chunk(bytes, fromWrite: true)
+        perform(output)
+        if output.exceeded { return DEVSERVE_CONTENT_LENGTH_EXCEEDED }
         return isClientGone ? DEVSERVE_CLIENT_GONE : DEVSERVE_OK
     }
 

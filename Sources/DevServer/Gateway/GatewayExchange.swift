@@ -126,7 +126,15 @@ public final class GatewayExchange {
         }
         if result != Int32(DEVSERVE_APP_OK.rawValue) {
             applicationFailed()
+            // A body filled in before the error still gets its close(): on every path.
+            if body.file_descriptor > 2 { close(body.file_descriptor) }
+            closeBody(&body)
             return finish()
+        }
+        if (0...2).contains(body.file_descriptor) {
+            // Zero-filled by a plugin that did not keep the host's -1: stdin is no response body.
+            report(Violation(.invalidFileDescriptor, "the body's file_descriptor is \(body.file_descriptor) (the worker's \(["stdin", "stdout", "stderr"][Int(body.file_descriptor)])): not a file of the application's; ignored"))
+            body.file_descriptor = -1
         }
         if mustReraise {
             report(Violation(.excInfoNotReraised, "start_response refused exc_info because the headers were sent, and the application returned instead of re-raising"))
@@ -173,7 +181,13 @@ public final class GatewayExchange {
             let bytes = length > 0 && chunk != nil ? Array(UnsafeBufferPointer(start: chunk, count: length)) : []
             observer?.gateway(.chunk(bytes, fromWrite: false))
             let onlyChunk = body.chunk_count == 1 && produced == 1
-            perform(machine.chunk(bytes, fromWrite: false, knownTotalLength: onlyChunk ? bytes.count : nil))
+            let output = machine.chunk(bytes, fromWrite: false, knownTotalLength: onlyChunk ? bytes.count : nil)
+            perform(output)
+            if output.exceeded {
+                // Content-Length is satisfied; nothing more is asked of the iterable.
+                perform(machine.end())
+                return
+            }
         }
     }
 

@@ -14,6 +14,7 @@ enum HostFunctionTable {
 
         table.pointee.environ_get = { request, key, keyLength, value, valueLength in
             guard let key, let value, let valueLength else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            guard !exchange(request).hasEnded else { return code(DEVSERVE_REQUEST_ENDED) }
             guard let stored = exchange(request).environ.value(forKey: UnsafeBufferPointer(start: key, count: keyLength)) else {
                 return code(DEVSERVE_NOT_FOUND)
             }
@@ -23,11 +24,13 @@ enum HostFunctionTable {
         }
         table.pointee.environ_set = { request, key, keyLength, value, valueLength in
             guard let key, value != nil || valueLength == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            guard !exchange(request).hasEnded else { return code(DEVSERVE_REQUEST_ENDED) }
             exchange(request).environ.set(UnsafeBufferPointer(start: key, count: keyLength), UnsafeBufferPointer(start: value, count: valueLength))
             return code(DEVSERVE_OK)
         }
         table.pointee.environ_remove = { request, key, keyLength in
             guard let key else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            guard !exchange(request).hasEnded else { return code(DEVSERVE_REQUEST_ENDED) }
             return code(exchange(request).environ.remove(UnsafeBufferPointer(start: key, count: keyLength)) ? DEVSERVE_OK : DEVSERVE_NOT_FOUND)
         }
         table.pointee.environ_count = { request in exchange(request).environ.count }
@@ -42,7 +45,8 @@ enum HostFunctionTable {
         }
 
         table.pointee.input_read = { request, buffer, capacity in
-            guard let buffer else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
+            // Capacity 0 would return 0, which means end of stream: refuse it instead.
+            guard let buffer, capacity > 0 else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
             return copyOut(exchange(request).hostRead(maximum: capacity), into: buffer)
         }
         table.pointee.input_readline = { request, buffer, capacity in

@@ -43,6 +43,15 @@ struct ResponseHead: Equatable {
             let text = String(decoding: status, as: UTF8.self)
             return Validation(head: nil, violations: [Violation(.malformedStatus, "status \(String(reflecting: text)) is not \"NNN Reason\" with a code from 200 to 599 and no control characters")], firstBadHeader: nil)
         }
+        // The same rule as header values: Latin-1 text, one byte per character on the wire.
+        let statusBytes: [UInt8]
+        switch Latin1.encode(utf8: status) {
+        case .success(let bytes):
+            statusBytes = bytes
+        case .failure(let reason):
+            let text = String(decoding: status, as: UTF8.self)
+            return Validation(head: nil, violations: [Violation(.malformedStatus, "status \(String(reflecting: text)) \(reason)")], firstBadHeader: nil)
+        }
         var accepted: [(name: String, value: [UInt8])] = []
         var violations: [Violation] = []
         var firstBad: Int?
@@ -80,7 +89,7 @@ struct ResponseHead: Equatable {
                 accepted.append((name, latin1))
             }
         }
-        return Validation(head: ResponseHead(code: code, status: status, headers: accepted, contentLength: contentLength), violations: violations, firstBadHeader: firstBad)
+        return Validation(head: ResponseHead(code: code, status: statusBytes, headers: accepted, contentLength: contentLength), violations: violations, firstBadHeader: firstBad)
     }
 
     /// "NNN Reason": three digits (200-599), a space, a non-empty reason of printable text.

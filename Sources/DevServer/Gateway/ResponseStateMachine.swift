@@ -66,6 +66,9 @@ struct ResponseStateMachine {
         var ending: ResponseEnding?
         /// The head that went on the wire with these bytes, if it did.
         var sentHead: [UInt8]?
+        /// The body went past the application's Content-Length: write() fails and the
+        /// iterable is not asked for more (PEP 3333, "Handling the Content-Length Header").
+        var exceeded = false
     }
 
     private(set) var state: ResponseState = .awaitingStartResponse
@@ -150,6 +153,7 @@ struct ResponseStateMachine {
             let body = body(bytes)
             output.bytes += body.bytes
             output.violations += body.violations
+            output.exceeded = body.exceeded
             return output
         case .sending:
             return body(bytes)
@@ -172,6 +176,7 @@ struct ResponseStateMachine {
         }
         if case .contentLength(let length) = framing, sent + bytes.count > length {
             payload = Array(bytes.prefix(max(0, length - sent)))
+            output.exceeded = true
             if sent <= length {
                 output.violations.append(Violation(.contentLengthExceeded, "the body went past Content-Length \(length); the excess was not sent"))
             }
@@ -296,7 +301,8 @@ struct ResponseStateMachine {
         func add(_ name: String, _ value: [UInt8]) {
             bytes += Array(name.utf8) + [58, 32] + value + [13, 10]
         }
-        for header in head.headers { add(header.name, header.value) }
+        // RFC 9110 section 8.6: no Content-Length in a 204 (the application's "0" included).
+        for header in head.headers where head.code != 204 || header.name.lowercased() != "content-length" { add(header.name, header.value) }
         if !head.has("date") { add("Date", Array(date().utf8)) }
         if !head.has("server") { add("Server", Array(serverHeader.utf8)) }
         switch framing {

@@ -38,6 +38,8 @@ public struct Violation: Sendable, Equatable, CustomStringConvertible {
         /// start_response refused exc_info because headers were sent, and the application
         /// carried on instead of re-raising.
         case excInfoNotReraised = "exc-info-not-reraised"
+        /// A file body on descriptor 0, 1 or 2: the host's own stdin, stdout or stderr.
+        case invalidFileDescriptor = "invalid-file-descriptor"
         /// A body chunk that is not bytes (a Python `str`), reported by a language bridge.
         case nonBytesChunk = "non-bytes-chunk"
         /// An assertion of a validating middleware (`wsgiref.validate`, `--validate`).

@@ -15,6 +15,8 @@ typedef struct body_state {
     size_t index;
     int write_in_close;          /* calls host->write from close(): use after close */
     int fail_at;                 /* next() raises when index reaches this (0 = never) */
+    int report_calls;            /* close() writes how many times next() was called */
+    int calls;
     const devserve_host *host;
     char owned[256];             /* a chunk built at run time (/close-count, /lines) */
     const char *owned_list[2];   /* {owned, NULL} */
@@ -23,6 +25,7 @@ typedef struct body_state {
 static int next_chunk(void *context, devserve_request *request, const uint8_t **chunk, size_t *length) {
     body_state *state = context;
     (void)request;
+    state->calls++;
     if (state->fail_at && state->index + 1 == (size_t)state->fail_at) {
         static const char message[] = "next() failed on purpose";
         state->host->raise(request, "FixtureError", 12, message, sizeof message - 1);
@@ -39,6 +42,11 @@ static int next_chunk(void *context, devserve_request *request, const uint8_t **
 static void close_body(void *context, devserve_request *request) {
     body_state *state = context;
     if (state->write_in_close) state->host->write(request, (const uint8_t *)"late", 4);
+    if (state->report_calls) {
+        char text[64];
+        snprintf(text, sizeof text, "next() called %d times\n", state->calls);
+        state->host->errors_write(request, text, strlen(text));
+    }
     close_calls++;
     free(state);
 }
@@ -161,6 +169,58 @@ static int call(void *context, devserve_request *r, const devserve_host *host, d
         static const devserve_header headers[] = {H("Content-Type", "text/plain"), H("Content-Length", "5")};
         start(r, host, "200 OK", headers, 2);
         return give_body(body, host, ten_bytes, 1, 0);
+    }
+    if (is_path(path, length, "/cl-write")) {         /* Content-Length 5, write() twice: the second fails */
+        static const devserve_header headers[] = {H("Content-Type", "text/plain"), H("Content-Length", "5")};
+        start(r, host, "200 OK", headers, 2);
+        int first = host->write(r, (const uint8_t *)"12345", 5);
+        int second = host->write(r, (const uint8_t *)"67890", 5);
+        char text[64];
+        snprintf(text, sizeof text, "write: %d then %d\n", first, second);
+        host->errors_write(r, text, strlen(text));
+        return DEVSERVE_APP_OK;
+    }
+    if (is_path(path, length, "/cl-chunks")) {        /* Content-Length 1, chunks abc, def: next() once */
+        static const char *const chunks[] = {"abc", "def", NULL};
+        static const devserve_header headers[] = {H("Content-Type", "text/plain"), H("Content-Length", "1")};
+        start(r, host, "200 OK", headers, 2);
+        body_state *state = give_body_state(body, host, chunks, -1, 0);
+        state->report_calls = 1;
+        return DEVSERVE_APP_OK;
+    }
+    if (is_path(path, length, "/fd-zero")) {          /* clears the body as the old header said: fd 0 */
+        start(r, host, "200 OK", plain, 1);
+        memset(body, 0, sizeof *body);
+        body->size = sizeof *body;
+        return DEVSERVE_APP_OK;
+    }
+    if (is_path(path, length, "/fill-then-fail")) {   /* a body filled in, then an error: close() still runs */
+        start(r, host, "200 OK", plain, 1);
+        give_body(body, host, ok_chunks, 1, 0);
+        static const char message[] = "failed after filling the body";
+        host->raise(r, "FixtureError", 12, message, sizeof message - 1);
+        return DEVSERVE_APP_ERROR;
+    }
+    if (is_path(path, length, "/read-zero")) {        /* input_read with capacity 0 */
+        uint8_t byte;
+        long result = (long)host->input_read(r, &byte, 0);
+        char text[64];
+        snprintf(text, sizeof text, "read(0): %ld\n", result);
+        start(r, host, "200 OK", plain, 1);
+        return give_owned(body, host, text);
+    }
+    if (is_path(path, length, "/no-content")) {       /* 204 with the application's Content-Length: 0 */
+        static const devserve_header headers[] = {H("Content-Length", "0")};
+        start(r, host, "204 No Content", headers, 1);
+        return DEVSERVE_APP_OK;
+    }
+    if (is_path(path, length, "/euro-status")) {      /* a status outside Latin-1 */
+        int result = start(r, host, "200 Price \xe2\x82\xac", plain, 1);
+        char text[64];
+        snprintf(text, sizeof text, "start_response: %d\n", result);
+        host->errors_write(r, text, strlen(text));
+        start(r, host, "200 Caf\xc3\xa9", plain, 1);
+        return give_body(body, host, ok_chunks, 1, 0);
     }
     if (is_path(path, length, "/cl-short")) {         /* Content-Length 20, body of 10 */
         static const devserve_header headers[] = {H("Content-Type", "text/plain"), H("Content-Length", "20")};
