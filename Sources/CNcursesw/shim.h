@@ -1,4 +1,4 @@
-// The inspector's view of ncursesw (DESIGN.md): wide-character curses, and functions for what
+// The inspector's view of ncursesw (docs/DESIGN.md): wide-character curses, and functions for what
 // the header only offers as macros, which Swift cannot import. Only Sources/TUI/Terminal
 // includes this module.
 #ifndef DEVSERVE_CNCURSESW_SHIM_H

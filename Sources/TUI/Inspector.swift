@@ -6,7 +6,7 @@ import Glibc
 
 /// The live inspector: runs ``InspectorApp`` on a terminal, on one thread of its own (all
 /// curses calls happen there), woken through a pipe when the recorder or the event log
-/// changes (DESIGN.md: 0.1 ms, against 25 ms for a getch timeout). Changes are applied in
+/// changes (docs/DESIGN.md: 0.1 ms, against 25 ms for a getch timeout). Changes are applied in
 /// batches and frames capped at 30 a second, so a flood of requests never makes the screen lag
 /// behind the keyboard: a key press is handled and drawn at once.
 public final class Inspector: @unchecked Sendable {

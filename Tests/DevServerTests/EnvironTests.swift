@@ -1,7 +1,7 @@
 import DevServer
 import XCTest
 
-/// GATEWAY.md, "environ": one test per row, against real plugins.
+/// docs/GATEWAY.md, "environ": one test per row, against real plugins.
 final class EnvironTests: XCTestCase {
     func testRequestMethodIsAlwaysPresent() throws {
         for method in ["GET", "POST", "DELETE", "PATCH"] {

@@ -1,7 +1,7 @@
 import DevServer
 import XCTest
 
-/// GATEWAY.md, "Errors".
+/// docs/GATEWAY.md, "Errors".
 final class ErrorHandlingTests: XCTestCase {
     func testAnErrorBeforeAnythingWasSentBecomesA500AndIsLogged() throws {
         for (plugin, path, message) in [("errors", "/throw-before", "failed before start_response"), ("fixture-conformance", "/raise", "raised in call()")] {

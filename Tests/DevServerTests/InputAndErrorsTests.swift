@@ -2,7 +2,7 @@ import DevServer
 import Foundation
 import XCTest
 
-/// GATEWAY.md, "environ": wsgi.input, wsgi.errors and wsgi.file_wrapper.
+/// docs/GATEWAY.md, "environ": wsgi.input, wsgi.errors and wsgi.file_wrapper.
 final class InputAndErrorsTests: XCTestCase {
     func testInputReadReturnsTheWholeBodyByteForByte() throws {
         let body = (0..<5000).map { UInt8(truncatingIfNeeded: $0 * 7) }

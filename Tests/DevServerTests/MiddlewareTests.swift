@@ -1,7 +1,7 @@
 import DevServer
 import XCTest
 
-/// GATEWAY.md, "The three parties": middleware composes with no help from the server (the
+/// docs/GATEWAY.md, "The three parties": middleware composes with no help from the server (the
 /// router sample: a routing table under a footer middleware, one route under a chunk
 /// transformer).
 final class MiddlewareTests: XCTestCase {

@@ -3,7 +3,7 @@ import CDevServe
 import Foundation
 import XCTest
 
-/// GATEWAY.md, "Native ABI": the loader and its refusals, with fixture plugins.
+/// docs/GATEWAY.md, "Native ABI": the loader and its refusals, with fixture plugins.
 final class PluginLoaderTests: XCTestCase {
     private var loader: PluginLoader!
 

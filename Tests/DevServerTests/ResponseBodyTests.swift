@@ -1,7 +1,7 @@
 import DevServer
 import XCTest
 
-/// GATEWAY.md, "The response body".
+/// docs/GATEWAY.md, "The response body".
 final class ResponseBodyTests: XCTestCase {
     func testEveryChunkIsSentAsSoonAsItIsProducedNeverHeldForTheNext() throws {
         // At each write, how many chunks had the application produced? Chunk k must be on the

@@ -1,7 +1,7 @@
 import DevServer
 import XCTest
 
-/// GATEWAY.md, "start_response(status, headers, exc_info = none) -> write".
+/// docs/GATEWAY.md, "start_response(status, headers, exc_info = none) -> write".
 final class StartResponseTests: XCTestCase {
     func testTheResponseIsExactlyTheStatusHeadersAndBodyTheApplicationGave() throws {
         let served = try serve("GET / HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "hello")

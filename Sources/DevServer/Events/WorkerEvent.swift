@@ -1,4 +1,4 @@
-/// What a worker tells the supervisor over fd 4 (DESIGN.md, "Two processes"): the raw
+/// What a worker tells the supervisor over fd 4 (docs/DESIGN.md, "Two processes"): the raw
 /// material of capture, emitted at the gateway boundary.
 ///
 /// Framed, binary and versioned (see ``EventFrame``): a version in `hello` lets the supervisor

@@ -1,4 +1,4 @@
-/// Builds a request's environ: PEP 3333, "environ Variables", with the rules of GATEWAY.md.
+/// Builds a request's environ: PEP 3333, "environ Variables", with the rules of docs/GATEWAY.md.
 public struct EnvironBuilder: Sendable {
     /// SCRIPT_NAME: the prefix the application is mounted under; "" at the root. No trailing
     /// slash.

@@ -316,7 +316,7 @@ public final class GatewayExchange {
     var isClientGone: Bool { clientWentAway }
 
     /// "100 Continue", no later than the first read of wsgi.input, and never after a final
-    /// status (GATEWAY.md, Errors; RFC 9110 section 10.1.1).
+    /// status (docs/GATEWAY.md, Errors; RFC 9110 section 10.1.1).
     private func sendContinue() {
         guard !machine.hasSentHead, !clientWentAway else { return }
         do {

@@ -42,7 +42,7 @@ public enum ResponseEnding: Sendable, Equatable {
 /// The PEP 3333 response logic, with no I/O: each method takes what the application did and
 /// returns what to put on the wire.
 ///
-/// Rules it implements (GATEWAY.md): headers go out with the first non-empty chunk, or when
+/// Rules it implements (docs/GATEWAY.md): headers go out with the first non-empty chunk, or when
 /// the body ends empty; start_response twice needs exc_info, which replaces the staged head
 /// or, once headers are sent, is handed back; framing is the application's Content-Length,
 /// a computed one for a one-chunk body, chunked on HTTP/1.1, or close on HTTP/1.0; never more

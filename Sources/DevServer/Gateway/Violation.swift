@@ -1,4 +1,4 @@
-/// A breach of the gateway contract (GATEWAY.md) by the application or middleware.
+/// A breach of the gateway contract (docs/GATEWAY.md) by the application or middleware.
 ///
 /// Violations never crash anything: the server reports them, refuses or drops what is
 /// invalid (an invalid header is not sent), and carries on where it safely can.

@@ -1,7 +1,7 @@
 import CDevServe
 
 /// A plugin that passed every check and was initialised. Never unloaded: dlclose of a Swift
-/// image unmaps type metadata the runtime still references (DESIGN.md, "Two processes").
+/// image unmaps type metadata the runtime still references (docs/DESIGN.md, "Two processes").
 public final class LoadedPlugin: @unchecked Sendable {
     /// The file the user named.
     public let path: String

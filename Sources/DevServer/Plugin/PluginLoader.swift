@@ -8,7 +8,7 @@ import Glibc
 /// the descriptor and runs the plugin's init.
 ///
 /// Why a copy: re-dlopen of the same path returns the image already loaded, and linkers
-/// rewrite the file in place while we may still be mapping it (DESIGN.md, "Reload"). The copy
+/// rewrite the file in place while we may still be mapping it (docs/DESIGN.md, "Reload"). The copy
 /// stays on disk while the process runs, so a Swift backtrace can still read its symbols;
 /// ``removeCopies()`` deletes them when the process is done with them.
 public final class PluginLoader: @unchecked Sendable {

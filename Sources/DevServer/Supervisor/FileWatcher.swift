@@ -6,7 +6,7 @@ import Glibc
 /// modification times when inotify is unavailable.
 ///
 /// Directories, not files: linkers replace the file (gold deletes and rewrites, lld renames
-/// into place) and a watch on the file itself dies with it (DESIGN.md, "Reload"). Only
+/// into place) and a watch on the file itself dies with it (docs/DESIGN.md, "Reload"). Only
 /// IN_CLOSE_WRITE and IN_MOVED_TO mean "a new version is complete"; gold makes the file full
 /// size before writing its content, so size and IN_CREATE are never trusted.
 final class FileWatcher {

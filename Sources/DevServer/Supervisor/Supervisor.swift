@@ -3,7 +3,7 @@ import CDevServeShim
 import Glibc
 #endif
 
-/// The devserve process the user runs: no plugin code ever runs here (DESIGN.md).
+/// The devserve process the user runs: no plugin code ever runs here (docs/DESIGN.md).
 ///
 /// It owns the listening socket, spawns a worker for the plugin, reads each worker's event
 /// stream, stdout and stderr, replaces a worker that dies (at once after a crash while

@@ -6,7 +6,7 @@ import Glibc
 /// A worker process as the supervisor sees it: its pid and the read ends of its pipes.
 ///
 /// Spawned with posix_spawn and file actions: Foundation's Process cannot pass descriptors
-/// beyond 0-2, and fork without exec in a multithreaded Swift process can hang (DESIGN.md).
+/// beyond 0-2, and fork without exec in a multithreaded Swift process can hang (docs/DESIGN.md).
 final class WorkerProcess {
     let pid: pid_t
     let generation: Int

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// A worker process: one plugin generation serving HTTP/1.1 on the socket the supervisor
-/// passes as fd 3, reporting to it on fd 4 (DESIGN.md, "Two processes").
+/// passes as fd 3, reporting to it on fd 4 (docs/DESIGN.md, "Two processes").
 public enum Worker {
     /// How the supervisor starts a worker.
     public struct Configuration: Sendable {
@@ -38,7 +38,7 @@ public enum Worker {
         }
     }
 
-    /// The listening socket and event stream descriptors (DESIGN.md).
+    /// The listening socket and event stream descriptors (docs/DESIGN.md).
     public static let listenDescriptor: Int32 = 3
     public static let eventDescriptor: Int32 = 4
 

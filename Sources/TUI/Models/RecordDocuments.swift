@@ -119,7 +119,7 @@ enum RecordDocuments {
         }
         if !record.violations.isEmpty {
             lines.append(StyledLine())
-            lines.append(StyledLine("Gateway violations (GATEWAY.md)", .section))
+            lines.append(StyledLine("Gateway violations (see docs/GATEWAY.md)", .section))
             for violation in record.violations { lines.append(StyledLine([.init("  " + violation.name, .warning), .init(": " + violation.value)])) }
         }
         lines.append(StyledLine())
