@@ -128,6 +128,11 @@ struct CaptureControlCommand: ParsableCommand {
 import Glibc
 #endif
 
+func printWarning(_ text: String) {
+    let line = Array("devserve: warning: \(text)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
+
 func printError(_ text: String) {
     let line = Array("devserve: error: \(text)\n".utf8)
     _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }

@@ -28,6 +28,9 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --har: send to this server instead (http://host:port).", valueName: "url"))
     var to: String?
 
+    @Flag(help: "With --har: send requests whose credentials were masked on export (the mask text is sent as the credential).")
+    var allowMasked = false
+
     @OptionGroup var instance: InstanceOptions
 
     func validate() throws {
@@ -61,6 +64,18 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             requests = [requests[entry - 1]]
+        }
+        let masked = requests.enumerated().filter { _, imported in
+            imported.request.headers.contains { Secrets.isSecret(header: $0.name) && Secrets.isMasked($0.value) }
+        }.map { (entry ?? 1) + $0.offset }
+        if !masked.isEmpty {
+            let which = masked.count == requests.count ? "its requests" : "entries \(masked.map(String.init).joined(separator: ", "))"
+            if allowMasked {
+                printWarning("\(path): \(which) carry masked credentials; sending the mask text as the credential (--allow-masked)")
+            } else {
+                printError("\(path): \(which) carry masked credentials (exported without --show-secrets): the server would get the mask text. Export again with --show-secrets, or send them anyway with --allow-masked")
+                throw ExitCode(1)
+            }
         }
         var failed = false
         for (offset, imported) in requests.enumerated() {

@@ -63,6 +63,10 @@ public enum HAR {
         public var params: [NameValue]?
         /// Not in HAR 1.2 for postData, but what Chrome and Firefox write for binary bodies.
         public var encoding: String?
+        /// Set when the body was cut by --max-body: what is missing.
+        public var comment: String?
+        /// Bytes of the body that were not kept (--max-body); absent when it is whole.
+        public var _truncated: Int?
     }
 
     public struct Response: Codable, Sendable {
@@ -82,6 +86,10 @@ public enum HAR {
         public var mimeType: String
         public var text: String?
         public var encoding: String?
+        /// Set when the body was cut by --max-body: what is missing.
+        public var comment: String?
+        /// Bytes of the body that were not kept (--max-body); absent when it is whole.
+        public var _truncated: Int?
     }
 
     public struct Timings: Codable, Sendable {
@@ -104,7 +112,7 @@ public enum HAR {
             version: "1.2", creator: Creator(name: "devserve", version: DevServeVersion.current),
             entries: records.map { entry(revealSecrets ? $0 : Secrets.masked($0)) }))
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(archive)) ?? Data())
     }
 
@@ -120,8 +128,17 @@ public enum HAR {
         if record.requestBodySize > 0 {
             let (text, encoding) = encode(record.requestBody)
             postData = PostData(mimeType: requestType, text: text, params: nil, encoding: encoding)
+            if record.requestBodyDropped > 0 {
+                postData?.comment = truncation(kept: record.requestBody.count, of: record.requestBodySize)
+                postData?._truncated = record.requestBodyDropped
+            }
         }
         let (contentText, contentEncoding) = encode(body)
+        var content = Content(size: record.responseBodySize, mimeType: record.responseContentType ?? "", text: contentText, encoding: contentEncoding)
+        if record.responseBodyDropped > 0 {
+            content.comment = truncation(kept: record.responseBodyKept, of: record.responseBodySize)
+            content._truncated = record.responseBodyDropped
+        }
         return Entry(
             startedDateTime: isoDate(record.startedAt), time: Double(record.duration ?? 0) / 1000,
             request: Request(
@@ -131,7 +148,7 @@ public enum HAR {
             response: Response(
                 status: record.status, statusText: String(status.dropFirst(4)), httpVersion: "HTTP/1.1",
                 cookies: cookies(responseHeaders, name: "set-cookie"), headers: responseHeaders.map(pair),
-                content: Content(size: record.responseBodySize, mimeType: record.responseContentType ?? "", text: contentText, encoding: contentEncoding),
+                content: content,
                 redirectURL: responseHeaders.first { $0.name.lowercased() == "location" }?.value ?? "",
                 headersSize: record.sentHead?.count ?? -1, bodySize: record.responseBodySize),
             timings: Timings(send: 0, wait: wait, receive: receive),
@@ -139,6 +156,10 @@ public enum HAR {
             _chunks: record.chunks.map { Chunk(offset: Double($0.offset) / 1000, size: $0.size) },
             _generation: record.generation, _violations: record.violations.map(pair), _outcome: record.outcome.rawValue,
             _replayOf: record.replayOf, _id: record.id)
+    }
+
+    private static func truncation(kept: Int, of size: Int) -> String {
+        "truncated by devserve --max-body: \(kept) of \(size) bytes kept"
     }
 
     private static func pair(_ field: HeaderField) -> NameValue { NameValue(name: field.name, value: field.value) }

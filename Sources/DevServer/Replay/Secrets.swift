@@ -32,6 +32,10 @@ public enum Secrets {
 
     public static func isSecret(header name: String) -> Bool { headerNames.contains(name.lowercased()) }
 
+    /// Whether `value` of a credential header is one of our masks rather than a credential
+    /// (a HAR exported without --show-secrets).
+    public static func isMasked(_ value: String) -> Bool { value.contains("•••• (") && value.contains(" chars hidden)") }
+
     /// The record with every credential masked (headers as received, environ, headers as
     /// given and as sent).
     public static func masked(_ record: RequestRecord) -> RequestRecord {

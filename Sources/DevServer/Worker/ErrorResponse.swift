@@ -13,6 +13,7 @@ struct ErrorResponse: Error, Equatable {
     static func uriTooLong(_ detail: String) -> ErrorResponse { ErrorResponse(code: 414, reason: "URI Too Long", detail: detail) }
     static func headersTooLarge(_ detail: String) -> ErrorResponse { ErrorResponse(code: 431, reason: "Request Header Fields Too Large", detail: detail) }
     static func versionNotSupported(_ detail: String) -> ErrorResponse { ErrorResponse(code: 505, reason: "HTTP Version Not Supported", detail: detail) }
+    static func notImplemented(_ detail: String) -> ErrorResponse { ErrorResponse(code: 501, reason: "Not Implemented", detail: detail) }
 
     /// The whole response, with Connection: close.
     func bytes(date: String) -> ByteBuffer {

@@ -233,10 +233,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let hosts = head.values("host")
         if hosts.count > 1 { return .badRequest("the request has \(hosts.count) Host headers") }
         if hosts.isEmpty && head.version == .http1_1 { return .badRequest("an HTTP/1.1 request must have a Host header") }
+        if head.method == "CONNECT" {
+            return .notImplemented("CONNECT asks for a tunnel: devserve is an origin server, not a proxy")
+        }
         let encodings = head.values("transfer-encoding")
         if !encodings.isEmpty {
+            if head.version == .http1_0 {
+                // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 cannot be trusted.
+                return .badRequest("Transfer-Encoding in an HTTP/1.0 request")
+            }
             let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
-            if codings != ["chunked"] { return .badRequest("Transfer-Encoding \(encodings.joined(separator: ", ")) is not supported; only chunked") }
+            if codings.last != "chunked" { return .badRequest("Transfer-Encoding \(encodings.joined(separator: ", ")) does not end with chunked: the body's length is unknown") }
+            if codings != ["chunked"] { return .notImplemented("Transfer-Encoding \(encodings.joined(separator: ", ")) is not supported; only chunked (RFC 9112 section 6.1)") }
         }
         if let length = head.values("content-length").first.flatMap({ Int($0.trimmingWhitespace()) }), length > worker.limits.maxRequestBody {
             return .tooLarge("the request body is \(length) bytes, over the limit of \(worker.limits.maxRequestBody)")

@@ -63,10 +63,21 @@ final class RequestHeadGuard: ChannelInboundHandler {
             // Leading empty lines before a request line are allowed (RFC 9112 section 2.2).
             let start = seen == 0 ? (view.firstIndex { $0 != 13 && $0 != 10 } ?? view.endIndex) : view.startIndex
             if let newline = view[start...].firstIndex(of: 10) {
-                // The line ends before its CR LF (or a lone LF, which the decoder refuses).
-                let end = newline > start && view[newline - 1] == 13 ? newline - 1 : newline
+                // The line ends before its CR LF.
+                let bareLF = !(newline > start && view[newline - 1] == 13)
+                let end = bareLF ? newline : newline - 1
                 if seen + (end - start) > limits.maxRequestLine {
                     return refuse(context, .uriTooLong("the request line is longer than \(limits.maxRequestLine) octets"))
+                }
+                if bareLF {
+                    // RFC 9112 section 2.2 lets a recipient accept it or answer 400; the decoder
+                    // would call it a bad version (505), which misleads.
+                    return refuse(context, .badRequest("the request line ends with a bare LF: HTTP/1.1 lines end with CR LF"))
+                }
+                if seen == 0, view[start..<end].filter({ $0 == 32 }).count == 1 {
+                    // "GET /" with no version: HTTP/0.9, answered at once instead of waiting
+                    // for a head that will never come.
+                    return refuse(context, .badRequest("the request line has no HTTP version (HTTP/0.9 is not supported)"))
                 }
                 state = .inMessage
             } else {

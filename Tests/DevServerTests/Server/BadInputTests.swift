@@ -73,8 +73,34 @@ final class BadInputTests: XCTestCase {
         try assertRefused("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", status: 400)
     }
 
-    func testATransferEncodingOtherThanChunkedIs400() throws {
-        try assertRefused("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", status: 400)
+    func testATransferCodingOtherThanChunkedIs501() throws {
+        try assertRefused("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", status: 501)
+    }
+
+    func testATransferEncodingThatDoesNotEndInChunkedIs400() throws {
+        try assertRefused("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nabc", status: 400)
+    }
+
+    func testTransferEncodingInAnHTTP10RequestIs400() throws {
+        try assertRefused("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", status: 400)
+    }
+
+    func testARequestLineEndingInABareLFIs400Not505() throws {
+        try assertRefused("GET / HTTP/1.1\nHost: t\r\n\r\n", status: 400)
+    }
+
+    func testAnHTTP09RequestIsAnswered400AtOnce() throws {
+        let client = try RawClient(port: Self.server.port)
+        let started = Date()
+        try client.send("GET /\r\n")
+        let (bytes, closed) = client.readUntilClose(timeout: 5)
+        XCTAssertEqual(RawResponse(bytes).status, 400, bytes.text)
+        XCTAssertTrue(closed)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3, "not after the 10 s header timeout")
+    }
+
+    func testCONNECTIsAnsweredByTheServerNotTheApplication() throws {
+        try assertRefused("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", status: 501)
     }
 
     func testAnInvalidChunkSizeIs400EvenWhileTheApplicationReadsTheBody() throws {

@@ -1,0 +1,61 @@
+import DevServer
+import Foundation
+import XCTest
+
+/// Issue 13, "What the record says": exports that say what they left out, and JSON as jq
+/// writes it.
+final class ExportExactnessTests: XCTestCase {
+    private var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "devserve-export-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+
+    private func post(_ server: DevServeProcess, body: String) throws {
+        let client = try RawClient(port: server.port)
+        try client.send("POST /p/q?x=1 HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nAuthorization: Bearer real-token\r\n\r\n\(body)")
+        _ = client.readResponse()
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+
+    func testShowJSONDoesNotEscapeSlashes() throws {
+        let server = try DevServeProcess(plugin: "echo")
+        try post(server, body: "hello")
+        let (status, output) = try runDevServe(["show", "1", "--json", "--port", String(server.port)])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("\"/p/q?x=1\""), output)
+        XCTAssertFalse(output.contains("\\/"), "written as jq and Python write JSON")
+    }
+
+    func testABodyCutByMaxBodyIsMarkedInTheHAR() throws {
+        let server = try DevServeProcess(plugin: "echo", arguments: ["--max-body", "8"])
+        try post(server, body: "0123456789abcdef")
+        let file = directory + "/cut.har"
+        let (status, output) = try runDevServe(["export", "--har", "-o", file, "--port", String(server.port)])
+        XCTAssertEqual(status, 0, output)
+        let har = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        let entry = try XCTUnwrap(((har["log"] as? [String: Any])?["entries"] as? [[String: Any]])?.first)
+        let postData = try XCTUnwrap((entry["request"] as? [String: Any])?["postData"] as? [String: Any])
+        XCTAssertEqual(postData["_truncated"] as? Int, 8)
+        XCTAssertEqual(postData["comment"] as? String, "truncated by devserve --max-body: 8 of 16 bytes kept")
+        let content = try XCTUnwrap((entry["response"] as? [String: Any])?["content"] as? [String: Any])
+        XCTAssertNotNil(content["_truncated"], "the echoed response was cut too")
+    }
+
+    func testReplayingAHARWithMaskedCredentialsIsRefusedUnlessAllowed() throws {
+        let server = try DevServeProcess(plugin: "echo")
+        try post(server, body: "hello")
+        let file = directory + "/masked.har"
+        _ = try runDevServe(["export", "--har", "-o", file, "--port", String(server.port)])
+        let (refused, message) = try runDevServe(["replay", "--har", file, "--to", "http://127.0.0.1:\(server.port)"])
+        XCTAssertEqual(refused, 1)
+        XCTAssertTrue(message.contains("carry masked credentials"), message)
+        XCTAssertEqual(try devserveJSON([RecordJSON.Summary].self, ["ls"], port: server.port).count, 1, "nothing was sent")
+        let (allowed, warning) = try runDevServe(["replay", "--har", file, "--to", "http://127.0.0.1:\(server.port)", "--allow-masked"])
+        XCTAssertEqual(allowed, 0, warning)
+        XCTAssertTrue(warning.contains("warning:") && warning.contains("--allow-masked"), warning)
+    }
+}
