@@ -1,5 +1,7 @@
 import ArgumentParser
+import FoundationEssentials
 import DevServer
+import TUI
 
 /// Options every command that talks to a running devserve shares.
 struct InstanceOptions: ParsableArguments {
@@ -17,7 +19,7 @@ struct InstanceOptions: ParsableArguments {
         }
         if let error = response.error {
             if let position = response.errorPosition, let filter = request.filter {
-                printError("bad filter: " + Sanitize.lines(FilterError(position: position, message: error).render(filter)))
+                printError("bad filter: " + Sanitize.lines(FilterError(position: position, message: error).renderBelow(filter)))
             } else {
                 printError(Sanitize.lines(error))
             }
@@ -45,11 +47,23 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: "Only the newest N requests.")
+    var limit: Int?
+
+    @Flag(help: "Keep printing requests as they finish, until Ctrl-C (a table line, or a JSON object per line with --json).")
+    var follow = false
+
     @OptionGroup var instance: InstanceOptions
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
 
     func run() throws {
         let response = try instance.send(ControlSocket.Request(command: "ls", filter: filter))
-        let entries = response.entries ?? []
+        var entries = response.entries ?? []
+        if let limit, entries.count > limit { entries = Array(entries.suffix(limit)) }
+        if follow { return try followEntries(entries) }
         if json {
             print(try JSONText.encode(entries))
         } else {
@@ -60,6 +74,45 @@ struct ListCommand: ParsableCommand {
             if let statistics = response.statistics {
                 print("\(entries.count) shown, \(statistics.count) kept of \(statistics.capacity), \(statistics.evictions) evicted\(statistics.paused ? ", capture paused" : "")")
             }
+        }
+    }
+}
+
+extension ListCommand {
+    /// `--follow`: what is there (finished), then each request as it finishes, polling the
+    /// running devserve twice a second until it stops or the user presses Ctrl-C.
+    func followEntries(_ first: [RecordJSON.Summary]) throws {
+        var printedThrough = 0
+        var headerPrinted = false
+        func emit(_ entries: [RecordJSON.Summary]) throws {
+            for entry in entries where entry.id > printedThrough {
+                // In order: a request still running holds back the ones after it.
+                if entry.outcome == "in-flight" { break }
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    print(String(decoding: try encoder.encode(entry), as: UTF8.self))
+                } else {
+                    let table = Sanitize.lines(RecordText.listing([entry])).split(separator: "\n")
+                    if !headerPrinted, let header = table.first { print(header) }
+                    headerPrinted = true
+                    if let line = table.last { print(line) }
+                }
+                printedThrough = entry.id
+            }
+            fflush(nil)
+        }
+        try emit(first)
+        while true {
+            usleep(500_000)
+            let response: ControlSocket.Response
+            do {
+                response = try ControlClient.send(ControlSocket.Request(command: "ls", filter: filter), port: instance.port)
+            } catch {
+                printNote("the devserve stopped answering: \(error)")
+                return
+            }
+            try emit(response.entries ?? [])
         }
     }
 }
@@ -79,19 +132,61 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "Do not mask Authorization, Cookie, Set-Cookie and Proxy-Authorization values.")
     var showSecrets = false
 
+    @Flag(help: "Write the response body alone, raw, to stdout (e.g. `devserve show 7 --body | jq`).")
+    var body = false
+
+    @Flag(help: "Write the request body alone, raw, to stdout.")
+    var requestBody = false
+
+    @Flag(help: "With --body or --request-body: undo a gzip or deflate Content-Encoding.")
+    var decode = false
+
     @OptionGroup var instance: InstanceOptions
+
+    func validate() throws {
+        if body && requestBody { throw ValidationError("--body or --request-body: one body at a time") }
+        if decode && !(body || requestBody) { throw ValidationError("--decode goes with --body or --request-body") }
+        if json && (body || requestBody) { throw ValidationError("--json prints the whole record; --body the body alone: not both") }
+    }
 
     func run() throws {
         let response = try instance.send(ControlSocket.Request(command: "show", id: id, reveal: showSecrets))
         guard let record = response.record else { throw ExitCode(1) }
+        if body || requestBody {
+            try writeBody(of: record)
+            return
+        }
         print(json ? try JSONText.encode(record) : Sanitize.lines(RecordText.detail(record)), terminator: json ? "\n" : "")
+    }
+
+    /// The body's bytes as kept, to stdout; a note on stderr when some were not kept.
+    private func writeBody(of record: RecordJSON.Full) throws {
+        let chosen = requestBody ? record.requestBody : record.responseBody
+        var bytes = chosen.bytes
+        if decode {
+            let headers = requestBody ? record.requestHeaders : record.applicationHeaders
+            if let coding = headers.last(where: { $0.name.lowercased() == "content-encoding" })?.value.trimmingWhitespace(), coding.lowercased() != "identity" {
+                guard chosen.notKept == 0, let decoded = Inflate.decode(bytes, coding: coding) else {
+                    printError(chosen.notKept > 0 ? "cannot decode: \(chosen.notKept) bytes of the body were not kept (--max-body)" : "cannot decode Content-Encoding \(coding)")
+                    throw ExitCode(1)
+                }
+                bytes = decoded
+            }
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if written <= 0 { break }
+            offset += written
+        }
+        if chosen.notKept > 0 { printNote("\(chosen.notKept) more bytes were not kept (--max-body)") }
     }
 }
 
 /// `devserve reload`: start the next generation from the plugin file now.
 struct ReloadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "reload", abstract: "Reload the plugin of a running devserve now (as when its file is rewritten).")
+        commandName: "reload", abstract: "Reload the application of a running devserve now (as when its code changes).")
 
     @OptionGroup var instance: InstanceOptions
 
@@ -127,6 +222,12 @@ struct CaptureControlCommand: ParsableCommand {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A message that is neither the output nor an error (on stderr, so stdout stays the data).
+func printNote(_ text: String) {
+    let line = Array("devserve: \(text)\n".utf8)
+    _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
 
 func printWarning(_ text: String) {
     let line = Array("devserve: warning: \(text)\n".utf8)

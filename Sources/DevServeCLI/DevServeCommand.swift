@@ -32,10 +32,23 @@ enum Main {
         if arguments == ["--help"] || arguments == ["-h"] || arguments == ["help"] {
             let help = DevServeCommand.helpMessage(for: Serve.self, columns: nil)
             print(help.replacingOccurrences(of: "devserve serve", with: "devserve"))
+            print(subcommandsHelp)
             return
         }
         DevServeCommand.main()
     }
+}
+
+/// The commands that talk to a running devserve, one line each, for `devserve --help`.
+private var subcommandsHelp: String {
+    let commands: [any ParsableCommand.Type] = [ListCommand.self, ShowCommand.self, ReplayCommand.self, ExportCommand.self, CaptureControlCommand.self, ReloadCommand.self]
+    let names = commands.map { $0.configuration.commandName ?? "" }
+    let width = (names.map(\.count).max() ?? 0) + 2
+    var text = "COMMANDS (from another terminal, while devserve runs):\n"
+    for (command, name) in zip(commands, names) {
+        text += "  " + name + String(repeating: " ", count: width - name.count) + command.configuration.abstract + "\n"
+    }
+    return text + "  Each has its own --help, e.g. `devserve ls --help`.\n"
 }
 
 extension String {

@@ -146,7 +146,7 @@ struct ExportCommand: ParsableCommand {
                 printError("\(output): cannot write it (\(String(cString: strerror(errno))))")
                 throw ExitCode(1)
             }
-            printError("wrote \(output)")
+            printNote("wrote \(output)")
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }

@@ -186,7 +186,7 @@ public final class Inspector: @unchecked Sendable {
         var template = Array("\(directory)/devserve-edit-XXXXXX.http".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemps($0.baseAddress!, 5) }
         guard descriptor >= 0 else { return nil }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { unlink(path) }
         let original = Array(text.utf8)
         FileBytes.write(original, to: descriptor)

@@ -33,6 +33,8 @@ enum SignalPipe {
 
     /// A request, not a signal: reload now (from `devserve reload` on the control thread).
     static let reloadRequest: Int32 = 254
+    /// The same, from the inspector's R key.
+    static let inspectorReloadRequest: Int32 = 253
 
     /// Wakes the poll loop with `code` (a signal number or ``reloadRequest``).
     static func wake(_ code: Int32) {

@@ -65,6 +65,9 @@ extension Supervisor {
         case .ready(let plugin, let abi, let swift):
             worker.ready = true
             worker.pluginName = plugin
+            // Said once the application is known to load: a URL printed before a plugin that
+            // turns out unloadable promises what it cannot keep.
+            if !everReady { log.info("serving \(url) from \(configuration.displayName)") }
             everReady = true
             log.info("worker gen \(worker.generation) pid \(worker.pid) ready: plugin \(plugin) (ABI \(abi), Swift \(swift))")
             if worker === candidate {

@@ -170,7 +170,7 @@ public final class Supervisor {
             return 1
         }
         log.info("devserve \(DevServeVersion.current): development server: do not use in production")
-        log.info("serving \(url) from \(configuration.displayName)")
+        log.info("starting \(configuration.displayName) on \(url)")
         if configuration.capture, let path = configuration.journal {
             let journal = Journal(path: path, capacity: configuration.recorder.capacity)
             do {
@@ -277,7 +277,7 @@ public final class Supervisor {
     public static func requestStop() { SignalPipe.wake(SIGTERM) }
 
     /// Asks the loop to start the next generation, as `devserve reload` does.
-    public static func requestReload() { SignalPipe.wake(SignalPipe.reloadRequest) }
+    public static func requestReload() { SignalPipe.wake(SignalPipe.inspectorReloadRequest) }
 
     private func pollTimeout() -> Int32 {
         if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }
@@ -499,8 +499,13 @@ public final class Supervisor {
         case SIGCHLD:
             break  // reaped after every poll
         case SignalPipe.reloadRequest:
-            startReload(reason: "asked to (devserve reload)")
-        case SIGINT, SIGTERM, SIGHUP:
+            startReload(reason: "`devserve reload` asked for a reload")
+        case SignalPipe.inspectorReloadRequest:
+            startReload(reason: "R pressed in the inspector")
+        case SIGHUP:
+            // gunicorn's habit: SIGHUP reloads the application; it does not stop the server.
+            startReload(reason: "SIGHUP received")
+        case SIGINT, SIGTERM:
             if stopping {
                 log.info("stopping now")
                 for worker in workers { kill(worker.pid, SIGKILL) }

@@ -2,9 +2,9 @@ import CZlib
 
 /// gzip and deflate bodies decoded with zlib (RFC 9110 §8.4.1), so the inspector shows what the
 /// client will see.
-enum Inflate {
+public enum Inflate {
     /// The decoded bytes, or nil when `bytes` is not valid for `coding`. Stops at `limit`.
-    static func decode(_ bytes: [UInt8], coding: String, limit: Int = 256 << 20) -> [UInt8]? {
+    public static func decode(_ bytes: [UInt8], coding: String, limit: Int = 256 << 20) -> [UInt8]? {
         switch coding.lowercased() {
         case "gzip", "x-gzip": return inflate(bytes, windowBits: 15 + 16, limit: limit)
         // "deflate" is meant to be zlib-wrapped, but raw deflate is common in the wild.

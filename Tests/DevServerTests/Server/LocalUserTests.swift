@@ -84,7 +84,7 @@ final class LocalUserTests: XCTestCase {
         child.waitUntilExit()
         let leftover = "\(directory!)/devserve-\(child.processIdentifier)-Ab12Cd"
         mkdir(leftover, 0o700)
-        FileManager.default.createFile(atPath: leftover + "/generation-1-libhello.so", contents: Data(count: 4096))
+        _ = FileManager.default.createFile(atPath: leftover + "/generation-1-libhello.so", contents: Data(count: 4096))
         try FileManager.default.createDirectory(atPath: directory + "/run", withIntermediateDirectories: true)
         let server = try DevServeProcess(plugin: "hello", environment: isolated())
         XCTAssertFalse(FileManager.default.fileExists(atPath: leftover), "the dead devserve's snapshots are removed")

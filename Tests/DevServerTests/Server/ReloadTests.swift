@@ -133,7 +133,7 @@ final class ReloadTests: XCTestCase {
             """
         try script.write(toFile: directory + "/build.sh", atomically: true, encoding: .utf8)
         let server = try DevServeProcess(plugin: "", arguments: ["--watch", sources, "--build", "sh \(directory!)/build.sh"], pluginPath: plugin)
-        FileManager.default.createFile(atPath: directory + "/FAIL", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/FAIL", contents: nil)
         try "let x = 1\n".write(toFile: sources + "/app.swift", atomically: false, encoding: .utf8)
         XCTAssertTrue(server.waitForLog("build failed with status 1"), server.log)
         XCTAssertTrue(server.log.contains("build | app.swift:3: error: cannot find 'x' in scope"), "the build's errors are shown")
@@ -162,8 +162,19 @@ final class ReloadTests: XCTestCase {
         let server = try DevServeProcess(plugin: "hello")
         let (status, output) = try runDevServe(["reload", "--port", String(server.port)])
         XCTAssertEqual(status, 0, output)
-        XCTAssertTrue(server.waitForLog("asked to (devserve reload): starting a new worker (generation 2)"), server.log)
+        XCTAssertTrue(server.waitForLog("`devserve reload` asked for a reload: starting a new worker (generation 2)"), server.log)
         XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
+    }
+
+    func testSIGHUPReloadsInsteadOfStopping() throws {
+        let server = try DevServeProcess(plugin: "hello")
+        kill(server.process.processIdentifier, SIGHUP)
+        XCTAssertTrue(server.waitForLog("SIGHUP received: starting a new worker (generation 2)"), server.log)
+        XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
+        XCTAssertTrue(server.process.isRunning, "gunicorn's habit: SIGHUP reloads, it does not stop")
+        let client = try RawClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse().status, 200)
     }
 }
 

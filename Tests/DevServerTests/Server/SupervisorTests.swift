@@ -44,7 +44,7 @@ final class SupervisorTests: XCTestCase {
         try FileManager.default.copyItem(atPath: Plugins.path("fixture-crash-on-start"), toPath: plugin)
         let marker = directory + "/crash"
         let server = try DevServeProcess(plugin: "", environment: ["DEVSERVE_FIXTURE_CRASH_FILE": marker], pluginPath: plugin)
-        FileManager.default.createFile(atPath: marker, contents: nil)
+        _ = FileManager.default.createFile(atPath: marker, contents: nil)
         kill(try XCTUnwrap(server.workerPIDs.last), SIGKILL)
         XCTAssertTrue(server.waitForLog("restarting in 100 ms"), server.log)
         XCTAssertTrue(server.waitForLog("restarting in 200 ms"), server.log)

@@ -87,4 +87,10 @@ public struct FilterError: Error, Equatable, CustomStringConvertible {
     public func render(_ expression: String) -> String {
         "\(expression)\n\(String(repeating: " ", count: position))^ \(message)"
     }
+
+    /// For a terminal line that starts with `prefix`: the message, then the expression on
+    /// its own line with the caret under the problem.
+    public func renderBelow(_ expression: String, indent: String = "  ") -> String {
+        "\(message)\n\(indent)\(expression)\n\(indent)\(String(repeating: " ", count: position))^"
+    }
 }
