@@ -196,6 +196,20 @@ struct ReloadCommand: ParsableCommand {
     }
 }
 
+/// `devserve restart`: replace the worker, stuck or not.
+struct RestartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restart",
+        abstract: "Replace the worker of a running devserve: a new one takes over, the old one gets --shutdown-grace to finish, then is killed (for a worker stuck in a loop or stopped).")
+
+    @OptionGroup var instance: InstanceOptions
+
+    func run() throws {
+        _ = try instance.send(ControlSocket.Request(command: "restart"))
+        print("restarting; `devserve ls` shows which generation serves")
+    }
+}
+
 /// `devserve pause`, `resume`, `clear`: control capture (serving goes on).
 struct CaptureControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

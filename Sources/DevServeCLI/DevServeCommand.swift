@@ -7,7 +7,7 @@ struct DevServeCommand: ParsableCommand {
         commandName: "devserve",
         abstract: "A development server and live request inspector for WSGI web applications: Python (Flask, Django, any PEP 3333 callable) or native plugins.",
         version: DevServeVersion.current,
-        subcommands: [Serve.self, ListCommand.self, ShowCommand.self, CaptureControlCommand.self, ReloadCommand.self, ReplayCommand.self, ExportCommand.self, WorkerCommand.self, InspectorBenchCommand.self],
+        subcommands: [Serve.self, ListCommand.self, ShowCommand.self, CaptureControlCommand.self, ReloadCommand.self, RestartCommand.self, ReplayCommand.self, ExportCommand.self, WorkerCommand.self, InspectorBenchCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -41,7 +41,7 @@ enum Main {
 
 /// The commands that talk to a running devserve, one line each, for `devserve --help`.
 private var subcommandsHelp: String {
-    let commands: [any ParsableCommand.Type] = [ListCommand.self, ShowCommand.self, ReplayCommand.self, ExportCommand.self, CaptureControlCommand.self, ReloadCommand.self]
+    let commands: [any ParsableCommand.Type] = [ListCommand.self, ShowCommand.self, ReplayCommand.self, ExportCommand.self, CaptureControlCommand.self, ReloadCommand.self, RestartCommand.self]
     let names = commands.map { $0.configuration.commandName ?? "" }
     let width = (names.map(\.count).max() ?? 0) + 2
     var text = "COMMANDS (from another terminal, while devserve runs):\n"

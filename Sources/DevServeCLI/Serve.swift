@@ -75,7 +75,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Do not record requests: the access log instead of the inspector.")
     var noCapture = false
 
-    @Option(help: "Seconds after which a running request is marked timed out (default: never).")
+    @Option(help: "Seconds a request may run; past them it is marked timed out and its worker replaced, as gunicorn's --timeout (the new worker takes over, the old one gets --shutdown-grace, then a stuck request's client gets a 504). Default: never: a developer may be in a debugger.")
     var requestTimeout: Double?
 
     @Option(help: ArgumentHelp("A source file or directory to watch (repeatable); a change runs --build, or without it restarts the worker.", valueName: "path"))

@@ -176,7 +176,17 @@ public final class InspectorApp {
             message = (list.follow ? "following new requests" : "not following", .dim)
         case .cycleSort:
             list.cycleSort()
-            message = ("sorted by \(list.sort.rawValue)", .dim)
+            message = ("sorted by \(list.sort.rawValue)\(list.sort == .time ? "" : list.descending ? ", largest first (O reverses)" : ", smallest first")", .dim)
+        case .reverseSort:
+            if list.reverseSort() {
+                message = ("sorted by \(list.sort.rawValue), \(list.descending ? "largest" : "smallest") first", .dim)
+            } else {
+                message = ("time order is arrival order: o sorts by duration, size or status", .dim)
+            }
+        case .unmarkAll:
+            let count = list.marks.count
+            list.unmarkAll()
+            message = (count == 0 ? "nothing was marked" : "\(count) mark\(count == 1 ? "" : "s") cleared", .dim)
         case .mark:
             if case .detail(let detail) = screen {
                 let saved = list.selectedID
@@ -216,7 +226,8 @@ public final class InspectorApp {
         case .replay:
             let ids = targets()
             guard !ids.isEmpty else { return message = ("nothing to replay", .dim) }
-            message = ("replaying \(ids.map { "#\($0)" }.joined(separator: ", "))…", .dim)
+            let which = list.marks.isEmpty ? "#\(ids[0])" : "\(ids.count) marked request\(ids.count == 1 ? "" : "s") (\(ids.map { "#\($0)" }.joined(separator: ", ")); U unmarks)"
+            message = ("replaying \(which)…", .dim)
             environment.replay(ids.map { ($0, nil) }) { [notices] text, failed in notices.post(text, failed ? .error : .dim) }
         case .editReplay:
             editAndReplay()
@@ -477,7 +488,8 @@ public final class InspectorApp {
         if case .events = screen { seenProblems = problems }
         let status = StatusBar(
             server: server, statistics: environment.source.statistics, requestsPerSecond: rate.perSecond,
-            filter: list.filterText, follow: list.follow, sort: list.sort, unreadProblems: problems - seenProblems)
+            filter: list.filterText, follow: list.follow, sort: list.sort, descending: list.descending, marked: list.marks.count,
+            unreadProblems: problems - seenProblems)
         status.drawTop(into: &buffer, row: 0, title: title)
         let contentHeight = height - 3
         switch screen {

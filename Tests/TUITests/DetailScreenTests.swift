@@ -148,3 +148,84 @@ final class DetailScreenTests: XCTestCase {
         XCTAssertTrue(screen.contains("00000000  7b 22 6e 61 6d 65 22 3a  22 6c 61 6d 70 22 2c 22  {\"name\":\"lamp\",\""), screen)
     }
 }
+
+/// Issue 15: body views that start at the top and belong to their tab.
+final class BodyViewStateTests: XCTestCase {
+    func testABodyViewChangeAndATabChangeStartAtTheTop() {
+        let traffic = Traffic()
+        let body = (1...200).map { "line \($0)" }.joined(separator: "\n")
+        let id = traffic.start("POST", "/long", at: 0, headers: [HeaderField("Content-Type", "text/plain")], body: body)
+        traffic.respond(id, "200 OK", headers: [HeaderField("Content-Type", "text/plain")])
+        traffic.chunk(id, body, atMilliseconds: 1)
+        traffic.finish(id, status: 200, microseconds: 2000)
+        let app = InspectorApp(environment: .init(source: traffic.source, server: { ListScreenTests.server }))
+        app.handle(.enter)
+        guard case .detail(let detail) = app.screen else { return XCTFail("Enter opens the detail") }
+        app.handle(.character("G"))
+        XCTAssertGreaterThan(detail.scroll, 100)
+        app.handle(.character("b"))
+        XCTAssertEqual(detail.scroll, 0, "another view of the body starts at the top")
+        app.handle(.character("G"))
+        app.handle(.tab)
+        XCTAssertEqual(detail.scroll, 0, "a tab change starts at the top")
+    }
+
+    func testEachTabKeepsItsOwnBodyMode() {
+        let traffic = Traffic()
+        let id = traffic.start("POST", "/form", at: 0, headers: [HeaderField("Content-Type", "application/x-www-form-urlencoded")], body: "a=1&b=2")
+        traffic.respond(id, "200 OK", headers: [HeaderField("Content-Type", "application/json")])
+        traffic.chunk(id, #"{"ok":true}"#, atMilliseconds: 1)
+        traffic.finish(id, status: 200, microseconds: 2000)
+        let app = InspectorApp(environment: .init(source: traffic.source, server: { ListScreenTests.server }))
+        app.handle(.enter)
+        guard case .detail(let detail) = app.screen else { return XCTFail("Enter opens the detail") }
+        app.handle(.character("b"))
+        let requestMode = detail.mode
+        XCTAssertNotEqual(requestMode, .auto)
+        app.handle(.tab)
+        XCTAssertEqual(detail.mode, .auto, "the response's mode is its own")
+        let screen = app.render(width: 80, height: 30, now: Traffic.now).text
+        XCTAssertFalse(screen.contains("not valid JSON"), screen)
+        app.handle(.backTab)
+        XCTAssertEqual(detail.mode, requestMode, "the request tab kept its choice")
+    }
+}
+
+/// Issue 15: marks that show, unmark-all, sorts that go both ways, a legend for the flags.
+final class ListStateTests: XCTestCase {
+    func testMarksAreCountedInTheStatusBarAndUClearsThem() {
+        let app = InspectorApp(environment: .init(source: Traffic.mixed().source, server: { ListScreenTests.server }))
+        app.handle(.character("m"))
+        app.handle(.character("k"))
+        app.handle(.character("m"))
+        XCTAssertTrue(app.render(width: 120, height: 14, now: Traffic.now).text.contains("2 marked"))
+        app.handle(.character("U"))
+        let screen = app.render(width: 120, height: 14, now: Traffic.now).text
+        XCTAssertFalse(screen.contains("2 marked"), screen)
+        XCTAssertTrue(screen.contains("2 marks cleared"), screen)
+    }
+
+    func testADurationSortPutsTheSlowestFirstAndOReversesIt() {
+        let app = InspectorApp(environment: .init(source: Traffic.mixed().source, server: { ListScreenTests.server }))
+        app.handle(.character("o"))
+        XCTAssertEqual(app.list.sort, .duration)
+        XCTAssertTrue(app.list.descending)
+        XCTAssertTrue(app.render(width: 120, height: 14, now: Traffic.now).text.contains("sort:duration↓"))
+        app.handle(.character("O"))
+        XCTAssertFalse(app.list.descending)
+        XCTAssertTrue(app.render(width: 120, height: 14, now: Traffic.now).text.contains("sort:duration↑"))
+    }
+
+    func testTheHelpExplainsTheRowFlags() {
+        let app = InspectorApp(environment: .init(source: Traffic.mixed().source, server: { ListScreenTests.server }))
+        app.handle(.character("?"))
+        var text = ""
+        for _ in 0..<10 {
+            text += app.render(width: 100, height: 60, now: Traffic.now).text
+            app.handle(.pageDown)
+        }
+        for meaning in ["crashed: the worker died", "interrupted: the worker crashed", "a gateway contract violation", "marked (m)"] {
+            XCTAssertTrue(text.contains(meaning), "the help lacks \(meaning)")
+        }
+    }
+}

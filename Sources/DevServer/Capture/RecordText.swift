@@ -92,6 +92,9 @@ public enum RecordText {
     /// "1.234 ms"
     public static func milliseconds(_ microseconds: Int) -> String { ms(microseconds) }
 
+    /// "2 s", "1.5 s".
+    public static func seconds(_ value: Double) -> String { value == value.rounded() ? "\(Int(value)) s" : "\(value) s" }
+
     private static func format3(_ value: Double) -> String {
         let scaled = Int((value * 1000).rounded())
         let fraction = String(abs(scaled) % 1000)

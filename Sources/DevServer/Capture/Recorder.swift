@@ -72,6 +72,32 @@ public final class Recorder: @unchecked Sendable {
         lock.withLock { index(of: id).map { entries[$0] } }
     }
 
+    /// The record of the request in flight that the worker calls `workerID`.
+    public func record(workerID: String) -> RequestRecord? {
+        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0] } }
+    }
+
+    /// Ends the records of requests a retired worker still had when it exited: they were cut
+    /// off (`detail` says why). - Returns: the ids touched.
+    @discardableResult
+    public func abandoned(inFlight workerIDs: [String], detail: String, now: Int = WallClock.microseconds()) -> [Int] {
+        var touched: [Int] = []
+        lock.withLock {
+            for workerID in workerIDs {
+                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
+                if let id = update(recordID, { record in
+                    record.outcome = .aborted
+                    record.outcomeDetail = detail
+                    record.duration = max(0, now - record.startedAt)
+                }) {
+                    touched.append(id)
+                }
+            }
+        }
+        for id in touched { notify(.updated(id)) }
+        return touched
+    }
+
     public var statistics: Statistics {
         lock.withLock {
             Statistics(
@@ -161,7 +187,7 @@ public final class Recorder: @unchecked Sendable {
     @discardableResult
     public func apply(_ event: WorkerEvent) -> Int? {
         switch event {
-        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile, .crashed:
+        case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile, .crashed, .heartbeat:
             return nil
         case .requestStarted(let start):
             return add(start)

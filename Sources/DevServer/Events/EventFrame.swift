@@ -8,7 +8,7 @@ public enum EventFrame {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
              applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron,
              // Written by the crash handler in C too: DEVSERVE_EVENT_KIND_CRASHED.
-             crashed = 17
+             crashed = 17, heartbeat
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -66,6 +66,8 @@ public enum EventFrame {
         case .crashed(let signal, let requestID):
             kind = .crashed
             body.int(signal); body.string(requestID)
+        case .heartbeat:
+            kind = .heartbeat
         case .requestFinished(let summary):
             kind = .requestFinished
             body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
@@ -140,6 +142,7 @@ public enum EventFrame {
         case .applicationError: return .applicationError(id: try r.string(), type: try r.string(), message: try r.string())
         case .applicationEnviron: return .applicationEnviron(id: try r.string(), lines: try r.string())
         case .crashed: return .crashed(signal: try r.int(), requestID: try r.string())
+        case .heartbeat: return .heartbeat
         case .requestFinished:
             var summary = RequestSummary(
                 id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),

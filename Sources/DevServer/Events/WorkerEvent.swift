@@ -38,6 +38,8 @@ public enum WorkerEvent: Sendable, Equatable {
     /// The worker's crash handler caught `signal` on the thread serving `requestID` (empty
     /// when it was no request's thread). Written by C code in the handler (devserve_shim.c).
     case crashed(signal: Int, requestID: String)
+    /// Once a second from the worker's event loop: it is alive and its loop is not blocked.
+    case heartbeat
     /// The environ as a bridge's application left it.
     case applicationEnviron(id: String, lines: String)
     /// A request is over (served, failed, or refused before the application).

@@ -200,6 +200,7 @@ final class ControlServer: @unchecked Sendable {
             case "clear": recorder.clear()
             case "status": break
             case "reload": SignalPipe.wake(SignalPipe.reloadRequest)
+            case "restart": SignalPipe.wake(SignalPipe.restartRequest)
             default: response.error = "unknown command \(request.command)"
             }
         } catch let error as FilterError {

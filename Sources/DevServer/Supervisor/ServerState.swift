@@ -11,6 +11,8 @@ public struct ServerState: Sendable, Equatable {
         case restarting
         /// The plugin keeps failing to start: waiting for the file to change.
         case waitingForChange = "waiting for a new build"
+        /// The worker stopped answering (no heartbeat): stopped, or its event loop is blocked.
+        case stuck = "not answering"
         case stopping
     }
 

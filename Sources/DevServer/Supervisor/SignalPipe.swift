@@ -35,6 +35,8 @@ enum SignalPipe {
     static let reloadRequest: Int32 = 254
     /// The same, from the inspector's R key.
     static let inspectorReloadRequest: Int32 = 253
+    /// `devserve restart`: replace the worker (a stuck one is killed after the grace).
+    static let restartRequest: Int32 = 252
 
     /// Wakes the poll loop with `code` (a signal number or ``reloadRequest``).
     static func wake(_ code: Int32) {

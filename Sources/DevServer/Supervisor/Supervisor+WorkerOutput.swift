@@ -57,6 +57,12 @@ extension Supervisor {
 
     func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(event) : nil
+        worker.lastHeard = MonotonicClock.now()
+        if worker.silent {
+            worker.silent = false
+            log.info("worker gen \(worker.generation) pid \(worker.pid) answers again")
+            updateStatus()
+        }
         switch event {
         case .hello(let version, _, _):
             if version != WorkerEvent.formatVersion {
@@ -107,6 +113,8 @@ extension Supervisor {
             break  // its text arrives as .errors too
         case .watchFile(let path):
             watchApplicationFile(path)
+        case .heartbeat:
+            break
         case .crashed(let signal, let requestID):
             // From the worker's own crash handler, before the backtracer runs: the Swift
             // backtracer holds the dying worker while it symbolicates (seconds on a debug

@@ -259,6 +259,8 @@ public final class Supervisor {
             next.worker = .reloading
         } else if restartAt != nil {
             next.worker = .restarting
+        } else if current?.silent == true {
+            next.worker = .stuck
         } else if current?.ready == true {
             next.worker = .serving
         } else {
@@ -282,7 +284,7 @@ public final class Supervisor {
     private func pollTimeout() -> Int32 {
         if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }
         if let buildAt { return Int32(max(0, min(200, (buildAt - MonotonicClock.now()) / 1000))) }
-        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) { return 200 }
+        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || workers.contains(where: { $0.retiring }) || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) { return 200 }
         if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
         return 1000
     }
@@ -297,12 +299,16 @@ public final class Supervisor {
             return
         }
         if let timeout = configuration.requestTimeout, configuration.capture {
-            for id in recorder.markTimedOut(after: Int(timeout * 1_000_000)) {
+            let timedOut = recorder.markTimedOut(after: Int(timeout * 1_000_000))
+            for id in timedOut {
                 if let record = recorder.record(id) {
                     log.warning("[\(record.workerID)] \(record.method) \(Sanitize.line(record.target)) timed out: \(record.timeout ?? "")")
                 }
             }
+            enforceRequestTimeout(newlyTimedOut: timedOut)
         }
+        checkHeartbeats(now: now)
+        killOverdueWorkers(now: now)
         trimMemoryAfterEvictions(now: now)
         if let at = restartAt, now >= at, let plan = restartPlan {
             restartAt = nil
@@ -418,6 +424,12 @@ public final class Supervisor {
         }
         if worker.retiring {
             if worker.ready { log.info("\(who) retired") }
+            if !worker.inFlight.isEmpty {
+                let why = worker.replacedBecause.map { "the worker was replaced (\($0)) and ended before this request finished" }
+                    ?? "the worker retired (a reload) and ended before this request finished"
+                let touched = recorder.abandoned(inFlight: Array(worker.inFlight.keys), detail: why)
+                if let journal { for id in touched { if let record = recorder.record(id) { journal.append(record, recorder: recorder) } } }
+            }
             return
         }
         if worker === candidate {
@@ -501,7 +513,17 @@ public final class Supervisor {
         case SignalPipe.reloadRequest:
             startReload(reason: "`devserve reload` asked for a reload")
         case SignalPipe.inspectorReloadRequest:
-            startReload(reason: "R pressed in the inspector")
+            if let current, current.silent {
+                replaceWorker(current, because: "R pressed in the inspector while the worker was not answering")
+            } else {
+                startReload(reason: "R pressed in the inspector")
+            }
+        case SignalPipe.restartRequest:
+            if let current {
+                replaceWorker(current, because: "`devserve restart` asked for a new worker")
+            } else {
+                startReload(reason: "`devserve restart` asked for a new worker")
+            }
         case SIGHUP:
             // gunicorn's habit: SIGHUP reloads the application; it does not stop the server.
             startReload(reason: "SIGHUP received")

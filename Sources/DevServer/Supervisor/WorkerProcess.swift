@@ -37,6 +37,16 @@ final class WorkerProcess {
     var crashSignal: Int32?
     /// The request whose thread crashed, when the crash happened on one.
     var culprit: String?
+    /// When the worker last said anything on its event stream (its heartbeat at least once a
+    /// second while it serves).
+    var lastHeard = MonotonicClock.now()
+    /// Reported as not answering (and not since recovered).
+    var silent = false
+    /// Retiring: killed if still alive then (a thread stuck in the application never lets it
+    /// finish on its own).
+    var killAt: Int?
+    /// Why it is being replaced, when it is not a reload (--request-timeout, devserve restart).
+    var replacedBecause: String?
     var replaced = false
     /// Requests started and not finished: what a crash takes with it.
     var inFlight: [String: (method: String, target: String)] = [:]

@@ -63,6 +63,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// slow upload waits here, on the event loop, and not in an application thread.
     private var awaiting: Pending?
     private var bodyTimer: Scheduled<Void>?
+    /// The running request's response has put bytes on the wire (its head, at least).
+    private var responseStarted = false
 
     init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
         self.worker = worker
@@ -74,9 +76,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        worker.connections.opened(self) { [eventLoop = context.eventLoop] in
+        worker.connections.opened(self, stop: { [eventLoop = context.eventLoop] in
             eventLoop.execute { loop.value.0.stopWhenIdle(context: loop.value.1) }
-        }
+        }, abandon: { [eventLoop = context.eventLoop] in
+            eventLoop.execute { loop.value.0.abandon(context: loop.value.1) }
+        })
         startIdleTimer(context: context)
         context.fireChannelActive()
     }
@@ -328,12 +332,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             send: { buffer, promise in
                 let (handler, context) = loop.value
                 guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
+                handler.responseStarted = true
                 context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
                 handler.lastWrite = promise.futureResult
             },
             sendRegion: { box, promise in
                 let (handler, context) = loop.value
                 guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
+                handler.responseStarted = true
                 // Below this handler the socket channel takes IOData: the file goes out with
                 // sendfile, never through Swift.
                 context.writeAndFlush(NIOAny(IOData.fileRegion(box.region)), promise: promise)
@@ -351,6 +357,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard let finished = running else { return }
         running = nil
         transport = nil
+        responseStarted = false
         switch ending {
         case .abort, .close:
             // An aborted response still gets what was already written (the client then sees
@@ -420,6 +427,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             let (handler, context) = loop.value
             if handler.running == nil && handler.queue.isEmpty && handler.receiving == nil { handler.close(context: context, afterWrites: true) }
         }
+    }
+
+    /// The worker's grace ran out with this connection's request still running (stuck in the
+    /// application): its client gets a 504 when nothing was sent yet, then the connection
+    /// closes; the application's later writes go nowhere.
+    private func abandon(context: ChannelHandlerContext) {
+        guard !closed else { return }
+        if running != nil && !responseStarted {
+            let response = ErrorResponse(code: 504, reason: "Gateway Timeout", detail: "the application did not answer in time; its worker was replaced (see devserve ls)")
+            lastWrite = context.writeAndFlush(wrapOutboundOut(response.bytes(date: worker.gateway.date())))
+        }
+        transport?.connectionClosed()
+        close(context: context, afterWrites: true)
     }
 
     // MARK: Idle timeout

@@ -149,6 +149,11 @@ public enum Worker {
             exit(4)
         }
         events.send(.serving)
+        // A heartbeat from the event loop: a worker stopped (SIGSTOP) or whose loop is
+        // blocked goes quiet, and the supervisor says so.
+        _ = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            events.send(.heartbeat)
+        }
 
         // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
         var received: Int32 = 0
@@ -160,7 +165,16 @@ public enum Worker {
         // drain below counts them and tells them to stop, instead of exiting under them.
         for loop in group.makeIterator() { try? loop.submit {}.wait() }
         events.send(.stoppedAccepting)
-        _ = worker.drain(grace: configuration.limits.shutdownGrace)
+        let stuck = worker.drain(grace: configuration.limits.shutdownGrace)
+        if stuck > 0 {
+            // Requests still running after the grace are stuck in the application: their
+            // clients get a 504 (or the cut-off response), and the plugin's shutdown is not
+            // run, since it would wait for them (a Python thread holding the GIL).
+            worker.connections.abandonAll()
+            for _ in 0..<40 where worker.connections.count > 0 { usleepMilliseconds(5) }
+            events.flush()
+            exit(0)
+        }
         plugin.shutdown()
         events.flush()
         exit(0)

@@ -100,15 +100,23 @@ final class WorkerContext: @unchecked Sendable {
 /// closes it once it is idle, run on its event loop when the worker stops.
 final class ConnectionCounter: @unchecked Sendable {
     private let lock = Lock()
-    private var hooks: [ObjectIdentifier: @Sendable () -> Void] = [:]
+    private var hooks: [ObjectIdentifier: (stop: @Sendable () -> Void, abandon: @Sendable () -> Void)] = [:]
 
-    func opened(_ owner: AnyObject, stop: @escaping @Sendable () -> Void) { lock.withLock { hooks[ObjectIdentifier(owner)] = stop } }
+    func opened(_ owner: AnyObject, stop: @escaping @Sendable () -> Void, abandon: @escaping @Sendable () -> Void = {}) {
+        lock.withLock { hooks[ObjectIdentifier(owner)] = (stop, abandon) }
+    }
     func closed(_ owner: AnyObject) { lock.withLock { hooks[ObjectIdentifier(owner)] = nil } }
     var count: Int { lock.withLock { hooks.count } }
 
     /// Asks every connection to close as soon as it is idle.
     func stopAll() {
-        for stop in lock.withLock({ Array(hooks.values) }) { stop() }
+        for hook in lock.withLock({ Array(hooks.values) }) { hook.stop() }
+    }
+
+    /// The grace is over: every connection closes now; one whose response has not started
+    /// gets a 504 first.
+    func abandonAll() {
+        for hook in lock.withLock({ Array(hooks.values) }) { hook.abandon() }
     }
 }
 

@@ -6,7 +6,10 @@ import DevServer
 public final class DetailModel {
     public let recordID: Int
     public private(set) var tab = DetailTab.request
-    public private(set) var mode = BodyMode.auto
+    /// Each tab's body mode (request and response bodies differ in kind): chosen by content
+    /// type (`auto`) until the user picks one with `b`.
+    private var modes: [DetailTab: BodyMode] = [:]
+    public var mode: BodyMode { modes[tab] ?? .auto }
     private var scrolls: [DetailTab: Int] = [:]
     public private(set) var horizontal = 0
     /// The search text and the lines that hold it, in the current tab's document.
@@ -59,6 +62,9 @@ public final class DetailModel {
 
     public func switchTab(by delta: Int) {
         tab = tab.moved(by: delta)
+        // A tab change starts at the top.
+        scrolls[tab] = 0
+        focusLine = nil
         horizontal = 0
         search = search.map { ($0.needle, []) }
         cached = nil
@@ -70,7 +76,12 @@ public final class DetailModel {
     }
 
     public func cycleMode() {
-        mode = mode.next
+        modes[tab] = mode.next
+        // Another view of the body is another document: it starts at the top (a shorter one
+        // would otherwise show only its end, or nothing).
+        scrolls[tab] = 0
+        focusLine = nil
+        horizontal = 0
         cached = nil
     }
 

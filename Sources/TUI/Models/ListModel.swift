@@ -79,7 +79,7 @@ public final class ListModel {
         } else {
             var records = source.snapshot()
             if let filter { records = records.filter { filter.matches($0, now: now) } }
-            records.sort { sort.precedes($0, $1, now: now) }
+            records.sort { sort.precedes($0, $1, now: now, descending: descending) }
             ids = records.map(\.id)
         }
         shown = Set(ids)
@@ -112,7 +112,7 @@ public final class ListModel {
     private func resort(now: Int) {
         needsSort = false
         var records = ids.compactMap(source.record)
-        records.sort { sort.precedes($0, $1, now: now) }
+        records.sort { sort.precedes($0, $1, now: now, descending: descending) }
         ids = records.map(\.id)
         shown = Set(ids)
     }
@@ -134,10 +134,26 @@ public final class ListModel {
         rebuild()
     }
 
+    /// For duration, size and status: the largest first (the slowest request on top), until
+    /// reversed. Time is arrival order.
+    public private(set) var descending = false
+
     public func cycleSort() {
         sort = sort.next
+        descending = sort != .time
         rebuild()
     }
+
+    /// Reverses the order of duration, size or status. - Returns: false for time order.
+    @discardableResult
+    public func reverseSort() -> Bool {
+        guard sort != .time else { return false }
+        descending.toggle()
+        rebuild()
+        return true
+    }
+
+    public func unmarkAll() { marks.removeAll() }
 
     public func toggleMark() {
         guard let selectedID else { return }

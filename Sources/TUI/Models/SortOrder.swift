@@ -10,8 +10,8 @@ public enum SortOrder: String, CaseIterable, Sendable {
         return all[(all.firstIndex(of: self)! + 1) % all.count]
     }
 
-    /// Whether `a` sorts before `b`; ties go by arrival.
-    func precedes(_ a: RequestRecord, _ b: RequestRecord, now: Int) -> Bool {
+    /// Whether `a` sorts before `b` (`descending`: the largest first); ties go by arrival.
+    func precedes(_ a: RequestRecord, _ b: RequestRecord, now: Int, descending: Bool = false) -> Bool {
         let (left, right): (Int, Int)
         switch self {
         case .time: return a.id < b.id
@@ -19,6 +19,7 @@ public enum SortOrder: String, CaseIterable, Sendable {
         case .size: (left, right) = (a.responseBodySize, b.responseBodySize)
         case .status: (left, right) = (a.status, b.status)
         }
-        return left != right ? left < right : a.id < b.id
+        if left == right { return a.id < b.id }
+        return descending ? left > right : left < right
     }
 }

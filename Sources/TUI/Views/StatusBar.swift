@@ -9,6 +9,10 @@ struct StatusBar {
     var filter: String
     var follow: Bool
     var sort: SortOrder
+    /// The sort shows the largest first.
+    var descending = false
+    /// Requests marked (m): r, D and x act on them.
+    var marked = 0
     /// Warnings and errors logged since the event log was last opened.
     var unreadProblems: Int
 
@@ -37,7 +41,8 @@ struct StatusBar {
         column = screen.write("  \(ListView.size(statistics.bytes))/\(ListView.size(statistics.maxMemory))", row: row, column: column, role: .bar)
         if statistics.paused { column = screen.write("  PAUSED", row: row, column: column, role: .barEmphasis) }
         column = screen.write(follow ? "  follow" : "  ", row: row, column: column, role: .bar)
-        if sort != .time { column = screen.write("  sort:\(sort.rawValue)", row: row, column: column, role: .barEmphasis) }
+        if sort != .time { column = screen.write("  sort:\(sort.rawValue)\(descending ? "↓" : "↑")", row: row, column: column, role: .barEmphasis) }
+        if marked > 0 { column = screen.write("  \(marked) marked", row: row, column: column, role: .barEmphasis) }
         if !filter.isEmpty { column = screen.write("  filter: \(filter)", row: row, column: column, role: .barEmphasis) }
         if unreadProblems > 0 {
             let text = " E: \(unreadProblems) new problem\(unreadProblems == 1 ? "" : "s") "

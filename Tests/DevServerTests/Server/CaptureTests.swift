@@ -74,7 +74,7 @@ final class CaptureTests: XCTestCase {
         XCTAssertEqual(try devserveJSON([RecordJSON.Summary].self, ["ls", "-f", "~e"], port: server.port).map(\.target), ["/throw-before"])
         let (status, output) = try runDevServe(["ls", "--filter", "~c 5xx &", "--port", String(server.port)])
         XCTAssertEqual(status, 1)
-        XCTAssertTrue(output.contains("^ expected a filter after this"), output)
+        XCTAssertTrue(output.contains("bad filter: expected a filter after this\n  ~c 5xx &\n          ^"), output)
 
         XCTAssertEqual(try runDevServe(["capture", "pause", "--port", String(server.port)]).status, 0)
         let paused = try RawClient(port: server.port)
