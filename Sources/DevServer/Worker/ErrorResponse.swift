@@ -16,8 +16,10 @@ struct ErrorResponse: Error, Equatable {
     static func notImplemented(_ detail: String) -> ErrorResponse { ErrorResponse(code: 501, reason: "Not Implemented", detail: detail) }
 
     /// The whole response, with Connection: close.
+    /// The body of the response.
+    var body: String { "\(code) \(reason)\n\n\(detail)\n(devserve development server)\n" }
+
     func bytes(date: String) -> ByteBuffer {
-        let body = "\(code) \(reason)\n\n\(detail)\n(devserve development server)\n"
         let text = "HTTP/1.1 \(code) \(reason)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\nDate: \(date)\r\nServer: devserve/\(DevServeVersion.current)\r\n\r\n\(body)"
         return ByteBuffer(string: text)

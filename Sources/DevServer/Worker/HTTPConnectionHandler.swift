@@ -36,7 +36,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     private enum Item {
         case request(Pending)
-        case refusal(ErrorResponse, RequestHead?)
+        /// A refusal, the head when it parsed, and the bytes of the head as they arrived.
+        case refusal(ErrorResponse, RequestHead?, [UInt8])
     }
 
     /// How many pipelined requests may wait before the connection stops reading.
@@ -97,11 +98,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 version: HTTPVersion(major: Int(nioHead.version.major), minor: Int(nioHead.version.minor)),
                 headers: nioHead.headers.map { (name: $0.name, value: Self.trimmingTrailingWhitespace($0.value)) })
             if head.headers.contains(where: { $0.value.contains("\u{FFFD}") }) { recoverRawValues(&head) }
-            headGuard.headReceived()
             if let refusal = validate(head) {
                 refuse(context: context, refusal, head: head)
                 return
             }
+            headGuard.headReceived()
             let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             let body = ChannelBodySource(
                 limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout
@@ -261,9 +262,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func startNext(context: ChannelHandlerContext) {
         guard running == nil, awaiting == nil, !closed, !queue.isEmpty else { return }
         switch queue.removeFirst() {
-        case .refusal(let refusal, let head):
-            worker.reportRefusal(refusal, head: head, connection: connection)
-            let write = context.writeAndFlush(wrapOutboundOut(refusal.bytes(date: worker.gateway.date())))
+        case .refusal(let refusal, let head, let raw):
+            let response = refusal.bytes(date: worker.gateway.date())
+            worker.reportRefusal(refusal, head: head, connection: connection, raw: raw, response: response)
+            let write = context.writeAndFlush(wrapOutboundOut(response))
             lastWrite = write
             close(context: context, afterWrites: true)
         case .request(let pending):
@@ -388,8 +390,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func refuse(context: ChannelHandlerContext, _ refusal: ErrorResponse, head: RequestHead?) {
         guard !refusing else { return }
         refusing = true
+        let raw = headGuard.headBytes(limit: 8192)
         headGuard.headReceived()
-        queue.append(.refusal(refusal, head))
+        queue.append(.refusal(refusal, head, raw))
         startNext(context: context)
     }
 

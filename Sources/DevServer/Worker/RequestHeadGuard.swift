@@ -112,6 +112,14 @@ final class RequestHeadGuard: ChannelInboundHandler {
         collecting = true
     }
 
+    /// The bytes of the current head as they arrived (at most `limit`), for the record of a
+    /// refused request.
+    func headBytes(limit: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for read in headReads where bytes.count < limit { bytes += read.readableBytesView.prefix(limit - bytes.count) }
+        return bytes
+    }
+
     /// The raw header values of the head that starts with `requestLine` ("GET /x HTTP/1.1"),
     /// in order, from the reads kept since it began; nil when they are not all here.
     func rawHeaderValues(requestLine: [UInt8]) -> [[UInt8]]? {

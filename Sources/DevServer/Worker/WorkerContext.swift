@@ -72,12 +72,31 @@ final class WorkerContext: @unchecked Sendable {
         events.send(.requestBody(id: pending.id, bytes: bytes))
     }
 
-    /// Reports a request refused before any application ran (the access log shows it too).
-    func reportRefusal(_ refusal: ErrorResponse, head: RequestHead?, connection: ConnectionInfo) {
-        events.send(.requestFinished(RequestSummary(
-            id: nextRequestID(), generation: generation, client: "\(connection.remoteAddress):\(connection.remotePort)",
+    /// Reports a request refused before any application ran: a record of its own when
+    /// capturing (what arrived, up to `raw`, the head and body sent, the reason in words), so a
+    /// client's 400 can be looked into; the access log shows it too.
+    func reportRefusal(_ refusal: ErrorResponse, head: RequestHead?, connection: ConnectionInfo, raw: [UInt8], response: ByteBuffer) {
+        let id = nextRequestID()
+        let client = "\(connection.remoteAddress):\(connection.remotePort)"
+        let bytes = Array(response.readableBytesView)
+        let headEnd = bytes.firstRange(of: [13, 10, 13, 10]).map(\.upperBound) ?? bytes.count
+        var summary = RequestSummary(
+            id: id, generation: generation, client: client,
             method: head?.method ?? "-", target: head?.target ?? "-", version: head?.version.description ?? "-",
-            status: refusal.code, bytes: 0, durationMicroseconds: 0, outcome: "bad-request: \(refusal.detail)")))
+            status: refusal.code, bytes: bytes.count - headEnd, durationMicroseconds: 0, outcome: "bad-request: \(refusal.detail)")
+        summary.timings.firstByte = 0
+        summary.timings.lastByte = 0
+        guard capture else { return events.send(.requestFinished(summary)) }
+        var batch: [WorkerEvent] = [.requestStarted(RequestStart(
+            id: id, generation: generation, client: client, time: WallClock.microseconds(),
+            method: summary.method, target: summary.target, version: summary.version,
+            headers: head?.headers.map { HeaderField($0.name, $0.value) } ?? [], environ: CompactEnviron()))]
+        // A head that did not parse is kept as the bytes that arrived (what else is there to see).
+        if head == nil && !raw.isEmpty { batch.append(.requestBody(id: id, bytes: Array(raw.prefix(maxBody))) ) }
+        batch.append(.headSent(id: id, head: Array(bytes[..<headEnd])))
+        batch.append(.chunk(id: id, offset: 0, size: bytes.count - headEnd, bytes: Array(bytes[headEnd...])))
+        batch.append(.requestFinished(summary))
+        events.send(contentsOf: batch)
     }
 
     /// Stops taking new work and waits (at most `grace` seconds) for requests in flight and

@@ -134,7 +134,7 @@ final class FilterTests: XCTestCase {
         func error(_ text: String) -> FilterError? {
             do { _ = try FilterParser.parse(text); return nil } catch { return error as? FilterError }
         }
-        XCTAssertEqual(error("~m GET & ~zz"), FilterError(position: 9, message: "unknown operator ~zz; the operators are ~m ~u ~c ~h ~hq ~hs ~b ~bq ~bs ~t ~tq ~ts ~e ~crash ~v ~replay ~gen ~dur ~size"))
+        XCTAssertEqual(error("~m GET & ~zz"), FilterError(position: 9, message: "unknown operator ~zz; the operators are ~m ~u ~c ~h ~hq ~hs ~b ~bq ~bs ~t ~tq ~ts ~e ~crash ~refused ~v ~replay ~gen ~dur ~size"))
         XCTAssertEqual(error("(~m GET"), FilterError(position: 0, message: "unbalanced '('"))
         XCTAssertEqual(error("~m GET )")?.position, 7)
         XCTAssertEqual(error("~c 99x")?.message, "~c needs a status: 404, 4xx or 400-403")

@@ -19,6 +19,7 @@ extension FilterExpression {
                 || side.includesResponse && record.responseContentType.map(pattern.matches) == true
         case .applicationError: return record.applicationError != nil || record.outcome == .applicationError
         case .crash: return record.outcome == .crashed
+        case .refused: return record.outcome == .badRequest
         case .violation: return !record.violations.isEmpty
         case .replay: return record.replayOf != nil
         case .generation(let generation): return record.generation == generation

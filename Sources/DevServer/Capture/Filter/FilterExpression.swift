@@ -23,6 +23,8 @@ public indirect enum FilterExpression: Sendable {
     case contentType(FilterPattern, Side)
     case applicationError
     case crash
+    /// Refused by devserve before any application ran (400, 408, 413, 414, 431, 501, 505).
+    case refused
     case violation
     case replay
     case generation(Int)

@@ -144,6 +144,7 @@ public enum FilterParser {
             case "~ts": return .contentType(try pattern(try argument(for: token)), .response)
             case "~e": return .applicationError
             case "~crash": return .crash
+            case "~refused": return .refused
             case "~v": return .violation
             case "~replay": return .replay
             case "~c": return .status(try statusRange(try argument(for: token)))
@@ -160,7 +161,7 @@ public enum FilterParser {
                 let (comparison, value) = try comparison(for: token, units: ["b": 1, "k": 1024, "kb": 1024, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "": 1])
                 return .size(comparison, value)
             default:
-                throw FilterError(position: token.position, message: "unknown operator \(token.text); the operators are ~m ~u ~c ~h ~hq ~hs ~b ~bq ~bs ~t ~tq ~ts ~e ~crash ~v ~replay ~gen ~dur ~size")
+                throw FilterError(position: token.position, message: "unknown operator \(token.text); the operators are ~m ~u ~c ~h ~hq ~hs ~b ~bq ~bs ~t ~tq ~ts ~e ~crash ~refused ~v ~replay ~gen ~dur ~size")
             }
         }
 
