@@ -53,6 +53,8 @@ public final class InspectorApp {
         case confirmClear
         case confirmQuit
         case export
+        /// Where to write an export (h, f, c, w) or a body (b): prefilled, editable, Tab completes.
+        case exportPath(Character)
     }
 
     public let environment: Environment
@@ -297,14 +299,30 @@ public final class InspectorApp {
         screens.append(.text(title: "diff #\(left.id) → #\(right.id)", lines: RecordDiff(left: masked.0, right: masked.1).lines()))
     }
 
+    /// The first step of `x`: which export; then its path is asked for, prefilled.
     private func export(_ choice: Character) {
         let stamp = ListView.clock(WallClock.microseconds(), utcOffset: environment.utcOffset).replacing(":", with: "").replacing(".", with: "-")
+        let id = focusedID.map(String.init) ?? "none"
+        let name: String
+        switch choice {
+        case "h": name = "devserve-\(stamp).har"
+        case "f": name = "devserve-\(id)-\(stamp).har"
+        case "c": name = "devserve-\(id)-\(stamp).sh"
+        case "w": name = "devserve-\(id)-\(stamp).http"
+        case "b": name = "devserve-\(id)-body-\(stamp)\(bodyExtension())"
+        default:
+            return message = ("export: h (HAR of the marked or listed), f (HAR of the selected), c (curl), w (raw HTTP), b (the body in view)", .dim)
+        }
+        if choice != "h" && focusedID == nil { return message = ("nothing selected to export", .dim) }
+        startPrompt(.exportPath(choice), text: "\(environment.exportDirectory)/\(name)")
+    }
+
+    /// Writes export `choice` to `path` (the prompt's answer).
+    private func export(_ choice: Character, to path: String) {
         switch choice {
         case "h", "f":
             let ids = choice == "f" ? (focusedID.map { [$0] } ?? []) : !list.marks.isEmpty ? list.marks.sorted() : list.ids
             let records = ids.compactMap(environment.source.record)
-            let name = choice == "f" ? "devserve-\(ids.first.map(String.init) ?? "none")-\(stamp)" : "devserve-\(stamp)"
-            let path = "\(environment.exportDirectory)/\(name).har"
             write(HAR.export(records, revealSecrets: revealSecrets), to: path, what: "\(records.count) request\(records.count == 1 ? "" : "s") as HAR")
         case "c", "w":
             guard let id = focusedID, let record = environment.source.record(id) else { return }
@@ -312,20 +330,69 @@ public final class InspectorApp {
             do { request = try RawRequest(record: record) } catch { return message = ("\(error)", .error) }
             if !revealSecrets { request = Secrets.masked(request) }
             let base = environment.server().url.isEmpty ? "http://127.0.0.1:8000/" : environment.server().url
-            let text = choice == "c" ? request.curl(base: base) + "\n" : String(decoding: request.bytes, as: UTF8.self)
-            let path = "\(environment.exportDirectory)/devserve-\(id)-\(stamp).\(choice == "c" ? "sh" : "http")"
-            write(Array(text.utf8), to: path, what: choice == "c" ? "#\(id) as a curl command" : "#\(id) as raw HTTP")
+            let bytes = choice == "c" ? Array((request.curl(base: base) + "\n").utf8) : request.bytes
+            guard write(bytes, to: path, what: choice == "c" ? "#\(id) as a curl command" : "#\(id) as raw HTTP") else { return }
+            // Shown as lines: CR LF ends a line, it is not drawn as ^M^J.
             textScroll = 0
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { StyledLine(String($0).replacing("\r", with: "")) }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let lines = TerminalText.lines(of: text).map { StyledLine(String($0)) }
             screens.append(.text(title: "#\(id) \(choice == "c" ? "curl" : "raw HTTP") (\(path))", lines: lines))
+        case "b":
+            guard case .detail(let detail) = screen, let record = environment.source.record(detail.recordID) else {
+                return message = ("b saves the body of the request or response in view: open one first", .dim)
+            }
+            let request = detail.tab == .request
+            let bytes = request ? record.requestBody : record.responseBody
+            let dropped = request ? record.requestBodyDropped : record.responseBodyDropped
+            write(bytes, to: path, what: "the \(request ? "request" : "response") body of #\(record.id) (\(bytes.count) bytes\(dropped > 0 ? "; \(dropped) more were not kept" : ""))")
         default:
-            message = ("export: h (HAR of the marked or listed), f (HAR of the selected), c (curl) or w (raw HTTP)", .dim)
+            break
         }
     }
 
-    private func write(_ bytes: [UInt8], to path: String, what: String) {
-        guard FileBytes.write(bytes, to: path) else { return message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error) }
+    /// The body in view's usual file extension, from its content type.
+    private func bodyExtension() -> String {
+        guard case .detail(let detail) = screen, let record = environment.source.record(detail.recordID) else { return ".bin" }
+        let type = ((detail.tab == .request ? record.requestContentType : record.responseContentType) ?? "").lowercased()
+        for (part, ext) in [("json", ".json"), ("html", ".html"), ("xml", ".xml"), ("javascript", ".js"), ("css", ".css"), ("text", ".txt"), ("png", ".png"), ("jpeg", ".jpg"), ("gif", ".gif"), ("pdf", ".pdf")] where type.contains(part) {
+            return ext
+        }
+        return ".bin"
+    }
+
+    /// Tab in a path prompt: completes the last component from the directory, as a shell does
+    /// (the longest common prefix; a directory gets its "/").
+    static func completePath(_ text: String) -> String {
+        let slash = text.lastIndex(of: "/")
+        let directory = slash.map { String(text[...$0]) } ?? "./"
+        let stem = slash.map { String(text[text.index(after: $0)...]) } ?? text
+        guard let handle = opendir(directory) else { return text }
+        defer { closedir(handle) }
+        var matches: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." && name.hasPrefix(stem) && (stem.hasPrefix(".") || !name.hasPrefix(".")) { matches.append(name) }
+        }
+        guard var common = matches.first else { return text }
+        for match in matches.dropFirst() {
+            while !match.hasPrefix(common) { common.removeLast() }
+        }
+        var completed = (slash == nil ? "" : directory) + common
+        if matches.count == 1 {
+            var info = stat()
+            if stat(completed, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { completed += "/" }
+        }
+        return completed
+    }
+
+    @discardableResult
+    private func write(_ bytes: [UInt8], to path: String, what: String) -> Bool {
+        guard FileBytes.write(bytes, to: path) else {
+            message = ("cannot write \(path): \(String(cString: strerror(errno)))", .error)
+            return false
+        }
         message = ("wrote \(what) to \(path)\(revealSecrets ? "" : " (credentials masked; S shows them)")", .dim)
+        return true
     }
 
     private func quit() {
@@ -411,6 +478,27 @@ public final class InspectorApp {
         case .export:
             self.prompt = nil
             if case .character(let choice) = key { export(choice) }
+            return true
+        case .exportPath(let choice):
+            switch key {
+            case .escape:
+                self.prompt = nil
+                message = ("export cancelled", .dim)
+            case .enter:
+                self.prompt = nil
+                let path = promptText.trimmingWhitespace()
+                if path.isEmpty { message = ("export cancelled: no path", .dim) } else { export(choice, to: path) }
+            case .tab:
+                promptText = Self.completePath(promptText)
+            case .backspace, .delete:
+                if !promptText.isEmpty { promptText.removeLast() }
+            case .control("u"):
+                promptText = ""
+            case .character(let character):
+                promptText.append(character)
+            default:
+                break
+            }
             return true
         case .confirmClear, .confirmQuit:
             self.prompt = nil
@@ -543,7 +631,8 @@ public final class InspectorApp {
             case .search: label = "search: /"
             case .confirmClear: label = "Clear all \(environment.source.statistics.count) captured requests? (y/n) "
             case .confirmQuit: label = "Quit devserve? (y/n) "
-            case .export: label = "Export: h HAR of the \(list.marks.isEmpty ? "\(list.ids.count) listed" : "\(list.marks.count) marked"); f HAR, c curl, w raw HTTP of the selected: "
+            case .export: label = "Export: h HAR of the \(list.marks.isEmpty ? "\(list.ids.count) listed" : "\(list.marks.count) marked"); f HAR, c curl, w raw HTTP of the selected; b the body in view: "
+            case .exportPath: label = "save to (Tab completes, Esc cancels): "
             }
             var column = buffer.write(label, row: row, column: 0, role: .prompt)
             column = buffer.write(promptText, row: row, column: column)

@@ -123,8 +123,10 @@ final class ReplayKeysTests: XCTestCase {
         traffic.finish(id)
         let app = app(traffic, sent: Sent(), directory: directory)
         app.handle(.character("x"))
-        XCTAssertTrue(app.render(width: 120, height: 12, now: Traffic.now).text.contains("Export: h HAR of the 1 listed; f HAR, c curl, w raw HTTP of the selected"))
+        XCTAssertTrue(app.render(width: 160, height: 12, now: Traffic.now).text.contains("Export: h HAR of the 1 listed; f HAR, c curl, w raw HTTP of the selected"))
         app.handle(.character("h"))
+        XCTAssertTrue(app.render(width: 160, height: 12, now: Traffic.now).text.contains("save to (Tab completes, Esc cancels): \(directory)/devserve-"), "the path is asked for, prefilled")
+        app.handle(.enter)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         let har = try XCTUnwrap(files.first { $0.hasSuffix(".har") })
         let text = try String(contentsOfFile: directory + "/" + har, encoding: .utf8)
@@ -132,17 +134,57 @@ final class ReplayKeysTests: XCTestCase {
         XCTAssertFalse(text.contains("s3cr3t-token"), "masked by default")
         app.handle(.character("x"))
         app.handle(.character("f"))
+        app.handle(.enter)
         let selected = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: directory).first { $0.hasPrefix("devserve-1-") && $0.hasSuffix(".har") })
         XCTAssertTrue(try String(contentsOfFile: directory + "/" + selected, encoding: .utf8).contains("/private"), "f exports the selected request")
         app.handle(.character("x"))
         app.handle(.character("c"))
+        app.handle(.enter)
         let screen = app.render(width: 140, height: 12, now: Traffic.now).text
         XCTAssertTrue(screen.contains("curl -i --http1.1 -H 'Host: 127.0.0.1:8000' -H 'Authorization: Bearer •••• (12 chars hidden)'"), screen)
         app.handle(.character("q"))
         app.handle(.character("S"))
         app.handle(.character("x"))
         app.handle(.character("c"))
+        app.handle(.enter)
         XCTAssertTrue(app.render(width: 140, height: 12, now: Traffic.now).text.contains("Bearer s3cr3t-token"), "S reveals")
+    }
+
+    func testAnExportGoesWhereTheUserTypesWithTabCompletionAndRawHTTPShowsAsLines() throws {
+        let directory = NSTemporaryDirectory() + "devserve-typed-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory + "/exports-here", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let traffic = Traffic()
+        let id = traffic.start("POST", "/items", at: 0, headers: [HeaderField("Content-Type", "application/json")], body: #"{"a":1}"#)
+        traffic.respond(id, "200 OK", headers: [HeaderField("Content-Type", "application/json")])
+        traffic.chunk(id, #"{"ok":true}"#, atMilliseconds: 1)
+        traffic.finish(id)
+        let app = app(traffic, sent: Sent(), directory: directory)
+        app.handle(.character("x"))
+        app.handle(.character("w"))
+        app.handle(.control("u"))
+        for character in "\(directory)/exp" { app.handle(.character(character)) }
+        app.handle(.tab)
+        XCTAssertTrue(app.render(width: 160, height: 12, now: Traffic.now).text.contains("\(directory)/exports-here/"), "Tab completes the directory")
+        for character in "request.http" { app.handle(.character(character)) }
+        app.handle(.enter)
+        let written = try String(contentsOfFile: directory + "/exports-here/request.http", encoding: .utf8)
+        XCTAssertTrue(written.hasPrefix("POST /items HTTP/1.1\r\n"), written)
+        let screen = app.render(width: 120, height: 12, now: Traffic.now).text
+        XCTAssertTrue(screen.contains("POST /items HTTP/1.1\n") || screen.contains("POST /items HTTP/1.1 "), screen)
+        XCTAssertFalse(screen.contains("^M"), "CR LF ends lines, it is not drawn")
+        // b saves the body in view.
+        app.handle(.character("q"))
+        app.handle(.enter)
+        app.handle(.tab)
+        app.handle(.character("x"))
+        app.handle(.character("b"))
+        XCTAssertTrue(app.render(width: 160, height: 12, now: Traffic.now).text.contains("-body-"), "prefilled with the body's name")
+        app.handle(.enter)
+        let bodies = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.contains("-body-") }
+        XCTAssertEqual(bodies.count, 1, "\(bodies)")
+        XCTAssertTrue(bodies.first?.hasSuffix(".json") == true)
+        XCTAssertEqual(try String(contentsOfFile: directory + "/" + bodies[0], encoding: .utf8), #"{"ok":true}"#)
     }
 
     func testSecretsAreMaskedInTheDetailUntilSReveals() {

@@ -60,3 +60,15 @@ final class TerminalTextTests: XCTestCase {
         XCTAssertNotEqual(coloured.style(.status5xx).foreground, coloured.style(.status2xx).foreground)
     }
 }
+
+final class ByteDisplayTests: XCTestCase {
+    func testBytesThatAreNotUTF8AreShownAsEscapesNotReplacementCharacters() {
+        XCTAssertEqual(TerminalText.display(bytes: Array("caf".utf8) + [0xE9, 0xFF]), "caf\\xE9\\xFF")
+        XCTAssertEqual(TerminalText.display(bytes: Array("café ok".utf8)), "café ok", "valid UTF-8 as it is")
+        XCTAssertEqual(TerminalText.display(bytes: [0x41, 0xC3, 0xA9, 0x80, 0x42]), "Aé\\x80B")
+    }
+
+    func testCRLFEndsALineLikeLF() {
+        XCTAssertEqual(TerminalText.lines(of: "a\r\nb\nc").map(String.init), ["a", "b", "c"])
+    }
+}

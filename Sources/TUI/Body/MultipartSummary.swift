@@ -61,7 +61,7 @@ enum MultipartSummary {
             lines.append(line)
             let isText = type.map { $0.hasPrefix("text/") || $0.contains("json") } ?? true
             if isText, let text = String(validating: part.body.prefix(200), as: UTF8.self) {
-                for preview in text.split(separator: "\n", omittingEmptySubsequences: false).prefix(3) {
+                for preview in TerminalText.lines(of: text).prefix(3) {
                     lines.append(StyledLine("    " + preview))
                 }
             } else {

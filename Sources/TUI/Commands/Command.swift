@@ -70,7 +70,7 @@ public enum Command: String, CaseIterable, Sendable {
         case .editReplay: return "edit the request in $VISUAL/$EDITOR, then send it"
         case .diff: return "diff a replay against its original"
         case .diffMarked: return "diff the two marked requests"
-        case .export: return "export: HAR (marked, listed or selected), curl command, raw HTTP"
+        case .export: return "export: HAR (marked, listed or selected), curl, raw HTTP, the body in view"
         case .toggleSecrets: return "show / mask Authorization, Cookie and Set-Cookie values"
         case .confirmQuit: return "quit (asks first)"
         case .quit: return "quit devserve"

@@ -94,7 +94,7 @@ struct RecordDiff {
 
     /// Lines of `text`; a final newline ends the last line rather than starting an empty one.
     static func split(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = TerminalText.lines(of: text).map(String.init)
         if text.hasSuffix("\n") { lines.removeLast() }
         return lines
     }

@@ -67,7 +67,7 @@ enum RecordDocuments {
     }
 
     static func environ(_ record: RequestRecord) -> Document {
-        let entries = record.environ.map { (String(decoding: $0.key, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)) }
+        let entries = record.environ.map { (TerminalText.display(bytes: $0.key), TerminalText.display(bytes: $0.value)) }
         let width = min(28, entries.map { TerminalText.width($0.0) }.max() ?? 0)
         var lines = [StyledLine("\(entries.count) keys, as the application received them", .dim)]
         for (key, value) in entries {
@@ -127,12 +127,12 @@ enum RecordDocuments {
         if record.errors.isEmpty {
             lines.append(StyledLine("  (nothing written)", .dim))
         } else {
-            for line in record.errors.split(separator: "\n", omittingEmptySubsequences: false) { lines.append(StyledLine("  " + line)) }
+            for line in TerminalText.lines(of: record.errors) { lines.append(StyledLine("  " + line)) }
         }
         if let crash = record.crash {
             lines.append(StyledLine())
             lines.append(StyledLine([.init("Worker crashed ", .section), .init(crash.signal, .crashed)]))
-            for line in crash.backtrace.split(separator: "\n", omittingEmptySubsequences: false) { lines.append(StyledLine("  " + line)) }
+            for line in TerminalText.lines(of: crash.backtrace) { lines.append(StyledLine("  " + line)) }
         }
         return LinesDocument(lines)
     }

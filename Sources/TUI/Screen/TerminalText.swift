@@ -77,3 +77,42 @@ public enum TerminalText {
         _ = setlocale(LC_CTYPE, "C.UTF-8")
     }
 }
+
+extension TerminalText {
+    /// `text`'s lines, ended by LF or CR LF. (Swift's Character "\r\n" is one grapheme, which
+    /// a split on "\n" does not see: such a line would be drawn whole, with ^M^J in it.)
+    static func lines(of text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    }
+}
+
+extension TerminalText {
+    /// Bytes as text for the screen: UTF-8 where they are UTF-8, and each byte that is not
+    /// shown as `\xFF`, as mitmproxy does, rather than as U+FFFD (which hides what it was).
+    public static func display(bytes: [UInt8]) -> String {
+        if let text = String(validating: bytes, as: UTF8.self) { return text }
+        var out = ""
+        var index = 0
+        while index < bytes.count {
+            // The longest valid UTF-8 sequence starting here (1 to 4 bytes), else one escaped byte.
+            var taken = false
+            for length in stride(from: min(4, bytes.count - index), through: 1, by: -1) {
+                if let scalar = String(validating: bytes[index..<(index + length)], as: UTF8.self), scalar.unicodeScalars.count == 1 {
+                    out += scalar
+                    index += length
+                    taken = true
+                    break
+                }
+            }
+            if !taken {
+                out += "\\x" + String(bytes[index], radix: 16, uppercase: true).leftPadded(to: 2)
+                index += 1
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
