@@ -3,8 +3,9 @@
 # capture-pane, while curl sends requests. Requests appear in the list; Enter opens the detail;
 # Tab reaches Environ and Chunks; a stream shows chunks arriving before it has ended; a filter
 # narrows the list; r replays a request and links the new entry to it; after a reload, d shows
-# the replay's changed body against its original; q then Q exits 0 and leaves the terminal as it
-# was. Bounded in time.
+# the replay's changed body against its original; marks are counted and U clears them; b
+# changes a body's view; an export goes to a typed path; q then Q exits 0 and leaves the
+# terminal as it was; `devserve show --body` pipes into a JSON tool. Bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/.build/debug
@@ -147,6 +148,28 @@ check "the diff shows the body the new build sends" shows '^ +\+ Hello world!'
 check "the diff shows the generations" shows 'generation 1 → 2'
 keys q
 
+keys g m j m
+check "m marks requests and the status bar counts them" shows '2 marked'
+keys U
+check "U unmarks them all" shows 'marks cleared'
+check "and the count is gone" lacks '2 marked'
+
+keys f C-u
+tm send-keys -t "$session" -l '~u form'
+keys Enter Enter
+check "the form request opens in the form view" shows 'kind += inspector'
+keys b
+check "b changes the body view, shown from its top" shows 'name=devserve&kind=inspector'
+keys x w C-u
+tm send-keys -t "$session" -l "$work/typed.http"
+keys Enter
+check "an export goes to the path typed at the prompt" test -s "$work/typed.http"
+check "the exported raw HTTP is shown as lines" shows '^ *POST /form\?n=1 HTTP/1\.1 *$'
+keys q q
+keys f C-u
+keys Enter
+keys G
+
 keys e
 check "e sends the request as edited in \$EDITOR" shows 'replayed as #[0-9]+: 200 OK' 5
 check "the edited request is in the list" shows 'GET +/edited\?n=2'
@@ -175,6 +198,18 @@ for variant in "NO_COLOR=1" "TERM=vt100"; do
   check "$variant: no colour is set" bash -c '! printf "%s" "$1" | grep -Eq $'"'"'\e\[([0-9;]*;)?(3[0-7]|4[0-7]|38;|48;)'"'"'' _ "$styled"
   check "$variant: the selected request shows in reverse video" bash -c 'printf "%s" "$1" | grep -a "/mono" | grep -Eq $'"'"'\e\[([0-9;]*;)?7m'"'"'' _ "$styled"
 done
+
+# The command line beside it: a JSON body piped from `devserve show --body` into a JSON tool.
+"$BIN/devserve" "$BIN/libecho.so" --port 0 --no-tui >"$work/echo.log" 2>&1 &
+echo_pid=$!
+for _ in $(seq 1 100); do grep -q 'ready:' "$work/echo.log" && break; sleep 0.1; done
+echo_port=$(grep -Eo 'http://127\.0\.0\.1:[0-9]+/' "$work/echo.log" | head -1 | cut -d: -f3 | tr -d /)
+curl -s -d 'piped' "http://127.0.0.1:$echo_port/json" >/dev/null
+sleep 0.3
+check "devserve show --body pipes a JSON body into python3 -m json.tool" \
+  bash -c '"$1" show 1 --body --port "$2" | python3 -m json.tool >/dev/null' _ "$BIN/devserve" "$echo_port"
+kill "$echo_pid" 2>/dev/null || true
+wait "$echo_pid" 2>/dev/null || true
 
 echo "inspector end-to-end: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
