@@ -191,7 +191,7 @@ for variant in "NO_COLOR=1" "TERM=vt100"; do
   tm kill-session -t "$session" 2>/dev/null || true
   tm -u new-session -d -s "$session" -x 100 -y 12 "env $variant $BIN/devserve $BIN/libhello.so --port 0; sleep 30"
   shows 'devserve http://127\.0\.0\.1:[0-9]+/' 10 || true
-  mono_port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d /)
+  mono_port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d / || true)
   curl -s "http://127.0.0.1:$mono_port/mono" >/dev/null || true
   shows '/mono' 5 || true
   styled=$(tm capture-pane -e -p -t "$session")

@@ -13,7 +13,12 @@ public enum EventFrame {
 
     /// Appends the frame for `event` to `bytes`.
     public static func encode(_ event: WorkerEvent, into bytes: inout [UInt8]) {
-        var body = FieldWriter()
+        // Written in place: the length and kind are reserved, the fields appended, the length
+        // patched (no body array copied in, no temporary array per integer).
+        let start = bytes.count
+        var body = FieldWriter(bytes: bytes)
+        bytes = []
+        body.bytes.append(contentsOf: [0, 0, 0, 0, 0] as [UInt8])
         let kind: Kind
         switch event {
         case .hello(let version, let pid, let generation):
@@ -76,10 +81,10 @@ public enum EventFrame {
             body.int(summary.timings.startResponse); body.int(summary.timings.firstByte)
             body.int(summary.timings.lastByte); body.int(summary.timings.close); body.int(summary.requestBodySize)
         }
-        let length = UInt32(body.bytes.count + 1)
-        bytes += withUnsafeBytes(of: length.littleEndian, Array.init)
-        bytes.append(kind.rawValue)
-        bytes += body.bytes
+        let length = UInt32(body.bytes.count - start - 4)
+        for index in 0..<4 { body.bytes[start + index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        body.bytes[start + 4] = kind.rawValue
+        bytes = body.bytes
     }
 
     /// The crash frame as the worker's crash handler writes it (in C, devserve_shim.c): the
@@ -157,13 +162,24 @@ public enum EventFrame {
     }
 
     private struct FieldWriter {
-        var bytes: [UInt8] = []
-        mutating func int(_ value: Int) { bytes += withUnsafeBytes(of: Int64(value).littleEndian, Array.init) }
-        mutating func bytes(_ value: [UInt8]) {
-            bytes += withUnsafeBytes(of: UInt32(value.count).littleEndian, Array.init)
-            bytes += value
+        var bytes: [UInt8]
+        mutating func int(_ value: Int) {
+            var little = Int64(value).littleEndian
+            withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
         }
-        mutating func string(_ value: String) { bytes(Array(value.utf8)) }
+        mutating func length(_ value: Int) {
+            var little = UInt32(truncatingIfNeeded: value).littleEndian
+            withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
+        }
+        mutating func bytes(_ value: [UInt8]) {
+            length(value.count)
+            bytes.append(contentsOf: value)
+        }
+        mutating func string(_ value: String) {
+            let utf8 = value.utf8
+            length(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
         mutating func headers(_ value: [HeaderField]) {
             int(value.count)
             for header in value { string(header.name); string(header.value) }
