@@ -151,6 +151,12 @@ public final class Inspector: @unchecked Sendable {
             let timeout = dirty ? max(1, (frameInterval - (now - lastFrame)) / 1000) : 250
             var descriptors = [pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             _ = poll(&descriptors, 2, Int32(timeout))
+            if descriptors[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+                // The terminal went away (its window closed): stop devserve as a hung-up
+                // terminal would, instead of polling a dead descriptor forever.
+                app.environment.quit()
+                break
+            }
             while read(wakeRead, &drain, drain.count) > 0 {}
             let changes: [RecorderChange] = lock.withLock {
                 wakeScheduled = false

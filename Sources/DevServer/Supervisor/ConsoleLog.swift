@@ -12,6 +12,9 @@ public final class ConsoleLog: @unchecked Sendable {
     private let color: Bool
     private let lock = Lock()
     private var divertedTo: EventLog?
+    /// Access-log lines not written yet: the supervisor writes them once per turn of its loop
+    /// (``flush()``), one write(2) for many requests under load instead of one each.
+    private var pending: [UInt8] = []
 
     public init(color: Bool? = nil) {
         self.color = color ?? (isatty(STDOUT_FILENO) == 1 && ProcessEnvironment.value("NO_COLOR").map(\.isEmpty) ?? true)
@@ -30,7 +33,36 @@ public final class ConsoleLog: @unchecked Sendable {
         let status = summary.status == 0 ? "---" : String(summary.status)
         var line = "\(summary.client) - \(request) \(status) \(summary.bytes) B \(Self.duration(summary.durationMicroseconds)) gen \(summary.generation) [\(summary.id)]"
         if summary.outcome != "complete" { line += " (\(summary.outcome))" }
-        emit(line, colour: Self.colour(status: summary.status))
+        let colour = Self.colour(status: summary.status)
+        let text = color && colour != nil ? "\u{1B}[\(colour!)m\(line)\u{1B}[0m\n" : line + "\n"
+        let flushNow = lock.withLock { () -> Bool in
+            pending.append(contentsOf: text.utf8)
+            return pending.count >= 64 * 1024
+        }
+        if flushNow { flush() }
+    }
+
+    /// Writes the access-log lines held back (whole lines, in order).
+    public func flush() {
+        lock.withLock { writePending() }
+    }
+
+    /// With the lock held.
+    private func writePending() {
+        guard !pending.isEmpty else { return }
+        write(pending)
+        pending.removeAll(keepingCapacity: pending.capacity <= 256 * 1024)
+    }
+
+    /// With the lock held: all of `bytes` to stdout.
+    private func write(_ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 
     /// A worker lifecycle line or a notice.
@@ -76,16 +108,11 @@ public final class ConsoleLog: @unchecked Sendable {
 
     private func emit(_ line: String, colour: String?) {
         let text = color && colour != nil ? "\u{1B}[\(colour!)m\(line)\u{1B}[0m\n" : line + "\n"
-        // One write(2) per line: lines from several sources never interleave mid-line.
-        var bytes = Array(text.utf8)
+        // One write(2) per line, after the access lines held back: lines from several sources
+        // never interleave mid-line, and stay in order.
         lock.withLock {
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
+            writePending()
+            write(Array(text.utf8))
         }
     }
 

@@ -163,6 +163,7 @@ public final class Supervisor {
         if ProcessEnvironment.value("DEVSERVE_DIE_WITH_PARENT") == "1" {
             _ = devserve_shim_set_parent_death_signal(SIGTERM)
         }
+        _ = Self.hadTerminal
         do {
             try SignalPipe.install()
         } catch {
@@ -238,6 +239,7 @@ public final class Supervisor {
         reapChildren()
         runTimers()
         publishState()
+        log.flush()
     }
 
     /// Publishes ``state`` when something in it changed (every loop iteration: keep it cheap).
@@ -273,6 +275,21 @@ public final class Supervisor {
             // The served count changes with every request: readers sample it, nobody is woken.
             state.set(next, notify: unchanged != next)
         }
+    }
+
+    /// Whether devserve had a controlling terminal at start; a SIGHUP after it is gone is the
+    /// terminal hanging up, not a request to reload.
+    private static let hadTerminal: Bool = {
+        let descriptor = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        if descriptor >= 0 { close(descriptor) }
+        return descriptor >= 0
+    }()
+
+    static var terminalHungUp: Bool {
+        guard hadTerminal else { return false }
+        let descriptor = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        if descriptor >= 0 { close(descriptor) }
+        return descriptor < 0
     }
 
     /// Asks the loop to stop as on SIGTERM (from another thread: the inspector's `Q`).
@@ -525,8 +542,13 @@ public final class Supervisor {
                 startReload(reason: "`devserve restart` asked for a new worker")
             }
         case SIGHUP:
-            // gunicorn's habit: SIGHUP reloads the application; it does not stop the server.
-            startReload(reason: "SIGHUP received")
+            if Self.terminalHungUp {
+                // The terminal devserve runs in went away: stop, as any program in it would.
+                handle(signal: SIGTERM)
+            } else {
+                // gunicorn's habit: `kill -HUP` reloads the application.
+                startReload(reason: "SIGHUP received")
+            }
         case SIGINT, SIGTERM:
             if stopping {
                 log.info("stopping now")
