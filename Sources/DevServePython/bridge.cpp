@@ -425,6 +425,22 @@ static PyObject *host_application_environ(PyObject *self, PyObject *args) {
     return new_reference(py.None);
 }
 
+/* application_traceback(ctx, text): "FILE\tLINE\tFUNCTION\n" lines. */
+static PyObject *host_application_traceback(PyObject *self, PyObject *args) {
+    (void)self;
+    bridge_request *r = request_of(args);
+    if (!(host->size >= offsetof(devserve_host, application_traceback) + sizeof host->application_traceback && host->application_traceback)) {
+        return new_reference(py.None);
+    }
+    Py_ssize_t length;
+    const char *text = text_argument(py.PyTuple_GetItem(args, 1), &length, 0);
+    if (!text) return NULL;
+    int result;
+    QUICK_HOST_CALL(r, result, host->application_traceback(r->request, text, (size_t)length));
+    (void)result;
+    return new_reference(py.None);
+}
+
 /* watch(path): not tied to a request. */
 static PyObject *host_watch(PyObject *self, PyObject *args) {
     (void)self;
@@ -447,6 +463,7 @@ static PyMethodDef host_methods[] = {
     {"violation", host_violation, METH_VARARGS, "record a gateway contract violation"},
     {"watch", host_watch, METH_VARARGS, "reload when this file changes"},
     {"application_environ", host_application_environ, METH_VARARGS, "record the environ as the application left it"},
+    {"application_traceback", host_application_traceback, METH_VARARGS, "record the raised exception's frames"},
     {NULL, NULL, 0, NULL},
 };
 

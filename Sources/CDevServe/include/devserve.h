@@ -25,7 +25,8 @@
  *   1.1  2026-11-28  devserve_host gains violation() (a plugin reports a contract breach it
  *                    detected, e.g. a bridge's validator), watch_file() (a file whose change
  *                    reloads the application, e.g. an imported Python module) and
- *                    application_environ() (the environ as a bridge's application saw it);
+ *                    application_environ() (the environ as a bridge's application saw it),
+ *                    application_traceback() (the frames of the exception it raised);
  *                    write() returns DEVSERVE_CONTENT_LENGTH_EXCEEDED past Content-Length
  *                    (1.0 hosts returned OK and dropped the excess); input_read with capacity
  *                    0 and host calls after the request ended say so (INVALID_ARGUMENT,
@@ -261,6 +262,9 @@ typedef struct devserve_host {
      * One text rather than an array of entries: the host keeps it as it came and splits it
      * only when someone looks. */
     int (*application_environ)(devserve_request *request, const char *text, size_t length);
+    /* The frames of the exception the application raised, innermost last, to go with raise():
+     * UTF-8 lines "FILE\tLINE\tFUNCTION\n", escaped as for application_environ. Copied. */
+    int (*application_traceback)(devserve_request *request, const char *text, size_t length);
 } devserve_host;
 
 /* The descriptor a plugin's entry symbol returns. Owned by the plugin; must stay valid for the

@@ -102,6 +102,7 @@ public final class Journal {
         var violations: [HeaderField]
         var applicationError: HeaderField?
         var applicationEnviron: [HeaderField]?
+        var applicationTraceback: [TracebackFrame]?
         var outcome: RequestRecord.Outcome
         var outcomeDetail: String?
         var crash: RequestRecord.Crash?
@@ -134,6 +135,7 @@ public final class Journal {
             violations = record.violations
             applicationError = record.applicationError
             applicationEnviron = record.applicationEnviron
+            applicationTraceback = record.applicationTraceback
             outcome = record.outcome
             outcomeDetail = record.outcomeDetail
             crash = record.crash
@@ -163,6 +165,7 @@ public final class Journal {
             record.violations = violations
             record.applicationError = applicationError
             record.applicationEnviron = applicationEnviron
+            record.applicationTraceback = applicationTraceback
             record.outcome = outcome == .inFlight ? .aborted : outcome
             record.outcomeDetail = outcomeDetail
             record.crash = crash

@@ -73,6 +73,8 @@ public enum RecordJSON {
         public var applicationError: HeaderField?
         /// The environ as a Python application left it (the entries that differ, typed).
         public var applicationEnviron: [HeaderField]?
+        /// The frames of the exception the application raised, innermost last.
+        public var applicationTraceback: [TracebackFrame]?
         public var outcomeDetail: String?
         public var crash: RequestRecord.Crash?
         public var timeout: String?
@@ -97,7 +99,7 @@ public enum RecordJSON {
             headersReplaced: record.headersReplaced, sentHead: record.sentHead.map { String(decoding: $0, as: UTF8.self) },
             responseBody: Body(record.responseBody, notKept: record.responseBodyDropped),
             chunks: record.chunks.map { Chunk(offsetMs: Double($0.offset) / 1000, size: $0.size, body: Body($0.bytes, notKept: $0.size - $0.bytes.count)) },
-            errors: record.errors, violations: record.violations, applicationError: record.applicationError, applicationEnviron: record.applicationEnviron,
+            errors: record.errors, violations: record.violations, applicationError: record.applicationError, applicationEnviron: record.applicationEnviron, applicationTraceback: record.applicationTraceback,
             outcomeDetail: record.outcomeDetail, crash: record.crash, timeout: record.timeout, timings: record.timings)
     }
 

@@ -57,6 +57,9 @@ public enum RecordText {
         if !record.errors.isEmpty || !record.violations.isEmpty || record.applicationError != nil || record.crash != nil {
             out += "\n== Errors\n"
             if let error = record.applicationError { out += "The application raised \(error.name): \(Sanitize.line(error.value))\n" }
+            if let frames = record.applicationTraceback, !frames.isEmpty {
+                out += "Frames, innermost last:\n" + frames.map { "  \(Sanitize.line($0.file)):\($0.line) in \(Sanitize.line($0.function))\n" }.joined()
+            }
             for violation in record.violations { out += "Violation \(violation.name): \(Sanitize.line(violation.value))\n" }
             if !record.errors.isEmpty { out += "wsgi.errors:\n" + record.errors.split(separator: "\n").map { "  " + Sanitize.line(String($0)) + "\n" }.joined() }
             if let crash = record.crash {

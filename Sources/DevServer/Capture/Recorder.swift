@@ -230,6 +230,8 @@ public final class Recorder: @unchecked Sendable {
             return change(id) { $0.applicationError = HeaderField(type, message) }
         case .applicationEnviron(let id, let lines):
             return change(id) { $0.applicationEnvironLines = lines }
+        case .applicationTraceback(let id, let lines):
+            return change(id) { $0.applicationTracebackLines = lines }
         case .requestFinished(let summary):
             let touched: Int? = lock.withLock {
                 guard let recordID = byWorkerID.removeValue(forKey: summary.id) else { return nil }

@@ -72,6 +72,14 @@ public struct RequestRecord: Sendable {
     /// the server built, with the types of the values that are not text; kept as the bridge
     /// sent it ("KEY\tDESCRIPTION\n" lines) and split only when read.
     public var applicationEnvironLines: String?
+    /// The frames of the exception the application raised, as the bridge sent them.
+    public var applicationTracebackLines: String?
+
+    /// ``applicationTracebackLines`` as frames, innermost last.
+    public var applicationTraceback: [TracebackFrame]? {
+        get { applicationTracebackLines.map(TracebackFrame.frames) }
+        set { applicationTracebackLines = newValue.map(TracebackFrame.lines) }
+    }
 
     /// ``applicationEnvironLines`` as entries.
     public var applicationEnviron: [HeaderField]? {
@@ -161,7 +169,7 @@ public struct RequestRecord: Sendable {
         total += responseBodyKept + chunks.capacity * MemoryLayout<Chunk>.stride + chunks.count * 64
         total += applicationHeaders.count * 96 + violations.count * 160 + (applicationStatus?.utf8.count ?? 0)
         total += crash.map { $0.backtrace.utf8.count + 64 } ?? 0
-        total += applicationEnvironLines?.utf8.count ?? 0
+        total += (applicationEnvironLines?.utf8.count ?? 0) + (applicationTracebackLines?.utf8.count ?? 0)
         return total
     }
 }

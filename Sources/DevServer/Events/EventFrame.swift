@@ -8,7 +8,7 @@ public enum EventFrame {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
              applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron,
              // Written by the crash handler in C too: DEVSERVE_EVENT_KIND_CRASHED.
-             crashed = 17, heartbeat
+             crashed = 17, heartbeat, applicationTraceback
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -73,6 +73,9 @@ public enum EventFrame {
             body.int(signal); body.string(requestID)
         case .heartbeat:
             kind = .heartbeat
+        case .applicationTraceback(let id, let lines):
+            kind = .applicationTraceback
+            body.string(id); body.string(lines)
         case .requestFinished(let summary):
             kind = .requestFinished
             body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.string(summary.method)
@@ -148,6 +151,7 @@ public enum EventFrame {
         case .applicationEnviron: return .applicationEnviron(id: try r.string(), lines: try r.string())
         case .crashed: return .crashed(signal: try r.int(), requestID: try r.string())
         case .heartbeat: return .heartbeat
+        case .applicationTraceback: return .applicationTraceback(id: try r.string(), lines: try r.string())
         case .requestFinished:
             var summary = RequestSummary(
                 id: try r.string(), generation: try r.int(), client: try r.string(), method: try r.string(), target: try r.string(),

@@ -42,6 +42,8 @@ public enum WorkerEvent: Sendable, Equatable {
     case heartbeat
     /// The environ as a bridge's application left it.
     case applicationEnviron(id: String, lines: String)
+    /// The frames of the exception the application raised.
+    case applicationTraceback(id: String, lines: String)
     /// A request is over (served, failed, or refused before the application).
     case requestFinished(RequestSummary)
 

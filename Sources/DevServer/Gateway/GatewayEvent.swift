@@ -19,6 +19,8 @@ public enum GatewayEvent: Sendable {
     /// The environ as a bridge's application left it (devserve.h `application_environ`).
     /// "KEY\tDESCRIPTION\n" lines, as the bridge wrote them (see ``ApplicationEnviron``).
     case applicationEnviron(String)
+    /// The raised exception's frames, "FILE\tLINE\tFUNCTION\n" lines (``TracebackFrame``).
+    case applicationTraceback(String)
     /// The request is over.
     case finished(RequestOutcome)
 }

@@ -107,6 +107,12 @@ enum HostFunctionTable {
             exchange(request).observer?.gateway(.applicationEnviron(lines))
             return code(DEVSERVE_OK)
         }
+        table.pointee.application_traceback = { request, text, length in
+            guard text != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
+            let lines = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+            exchange(request).observer?.gateway(.applicationTraceback(lines))
+            return code(DEVSERVE_OK)
+        }
         table.pointee.watch_file = { path, length in
             guard let path, length > 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
             FileWatchRequests.request(String(decoding: bytes(path, length), as: UTF8.self))

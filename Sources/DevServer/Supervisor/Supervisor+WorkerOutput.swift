@@ -98,7 +98,7 @@ extension Supervisor {
             }
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
-        case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron:
+        case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
             break
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil

@@ -77,6 +77,9 @@ final class RequestReporter: GatewayObserver {
             guard capture else { return }
             // Not urgent: it travels with the next chunk or the end, like the status.
             held.append(.applicationEnviron(id: summary.id, lines: entries))
+        case .applicationTraceback(let lines):
+            guard capture else { return }
+            held.append(.applicationTraceback(id: summary.id, lines: lines))
         case .finished(let outcome):
             summary.outcome = outcome.rawValue
             summary.durationMicroseconds = offset

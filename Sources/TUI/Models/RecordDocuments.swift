@@ -123,6 +123,13 @@ enum RecordDocuments {
             for violation in record.violations { lines.append(StyledLine([.init("  " + violation.name, .warning), .init(": " + violation.value)])) }
         }
         lines.append(StyledLine())
+        if let frames = record.applicationTraceback, !frames.isEmpty {
+            lines.append(StyledLine("Traceback frames, innermost last", .section))
+            for frame in frames {
+                lines.append(StyledLine([.init("  \(frame.file):\(frame.line)", .jsonKey), .init(" in \(frame.function)")]))
+            }
+            lines.append(StyledLine())
+        }
         lines.append(StyledLine("wsgi.errors", .section))
         if record.errors.isEmpty {
             lines.append(StyledLine("  (nothing written)", .dim))

@@ -158,6 +158,9 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertTrue(record.errors.contains("bare_app.py\", line"), "frames name the application's file: \(record.errors)")
         XCTAssertTrue(record.errors.contains("in error"), record.errors)
         XCTAssertFalse(record.errors.contains("devserve python bridge"), "the bridge's own frames are left out")
+        let frames = try XCTUnwrap(record.applicationTraceback)
+        XCTAssertEqual(frames.map(\.function), ["application", "error"], "the frames, innermost last")
+        XCTAssertTrue(frames.allSatisfy { $0.file.hasSuffix("bare_app.py") && $0.line > 0 }, "\(frames)")
     }
 
     func testPrintOutputDuringARequestIsRecordedOnThatRequest() throws {
