@@ -11,6 +11,8 @@ final class BuildProcess {
     /// The read end of the output pipe; -1 once closed.
     var output: Int32
     var lineBuffer: [UInt8] = []
+    /// Bytes of an over-long output line not kept.
+    var dropped = 0
     let startedAt = MonotonicClock.now()
 
     private init(pid: pid_t, output: Int32) {

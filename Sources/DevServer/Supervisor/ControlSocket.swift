@@ -130,22 +130,73 @@ final class ControlServer: @unchecked Sendable {
         close(descriptor)
     }
 
+    /// Requests are answered by this many threads (a replay waiting on a slow response does
+    /// not hold up `ls`); requests are read by one poll loop, so idle clients cost an entry in
+    /// it, not a thread, and are dropped after `clientTimeout`.
+    static let answerers = 8
+    /// Clients being read at once; beyond this, a new one is closed at once.
+    static let maxClients = 1024
+    static let clientTimeout = 5_000_000
+    private let waiting = Condition()
+    private var queue: [(client: Int32, line: [UInt8])] = []
+
     private func serve() {
-        while true {
-            let client = accept(descriptor, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
+        for _ in 0..<Self.answerers {
+            DetachedThread.start { [self] in
+                while true {
+                    let next = waiting.withLock {
+                        waiting.wait { !queue.isEmpty }
+                        return queue.removeFirst()
+                    }
+                    answer(next.client, line: next.line)
+                }
             }
-            // One thread per client: a replay waiting on a slow response never holds up `ls`.
-            DetachedThread.start { [self] in answer(client) }
+        }
+        var clients: [Int32: (line: [UInt8], deadline: Int)] = [:]
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+            for client in clients.keys { descriptors.append(pollfd(fd: client, events: Int16(POLLIN), revents: 0)) }
+            _ = poll(&descriptors, nfds_t(descriptors.count), 1000)
+            let now = MonotonicClock.now()
+            if descriptors[0].revents != 0 {
+                let client = accept(descriptor, nil, nil)
+                if client >= 0 {
+                    _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                    _ = fcntl(client, F_SETFL, O_NONBLOCK)
+                    if clients.count < Self.maxClients { clients[client] = ([], now + Self.clientTimeout) } else { close(client) }
+                } else if errno != EINTR && errno != ECONNABORTED && errno != EAGAIN {
+                    return
+                }
+            }
+            for polled in descriptors.dropFirst() where polled.revents != 0 {
+                guard var entry = clients[polled.fd] else { continue }
+                let count = read(polled.fd, &buffer, buffer.count)
+                if count > 0 { entry.line += buffer[0..<count] }
+                let complete = count == 0 || entry.line.contains(10) || entry.line.count >= 1 << 20
+                if count < 0 && errno != EAGAIN && errno != EINTR {
+                    clients[polled.fd] = nil
+                    close(polled.fd)
+                } else if complete {
+                    clients[polled.fd] = nil
+                    waiting.withLock { queue.append((polled.fd, entry.line)) }
+                    waiting.broadcast()
+                } else {
+                    clients[polled.fd] = entry
+                }
+            }
+            for (client, entry) in clients where entry.deadline <= now {
+                clients[client] = nil
+                close(client)
+            }
         }
     }
 
-    private func answer(_ client: Int32) {
+    private func answer(_ client: Int32, line: [UInt8]) {
+        _ = fcntl(client, F_SETFL, 0)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let answer = respond(to: readLine(client))
+        setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let answer = respond(to: line)
         var offset = 0
         while offset < answer.count {
             let written = answer.withUnsafeBytes { send(client, $0.baseAddress! + offset, answer.count - offset, Int32(MSG_NOSIGNAL)) }
@@ -153,18 +204,6 @@ final class ControlServer: @unchecked Sendable {
             offset += written
         }
         close(client)
-    }
-
-    private func readLine(_ client: Int32) -> [UInt8] {
-        var line: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while line.count < 1 << 20 {
-            let count = recv(client, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            line += buffer[0..<count]
-            if line.contains(10) { break }
-        }
-        return line
     }
 
     func respond(to line: [UInt8]) -> [UInt8] {

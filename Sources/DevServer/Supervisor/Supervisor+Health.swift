@@ -3,6 +3,17 @@ extension Supervisor {
     /// A serving worker silent for this long is reported: it sends a heartbeat every second.
     static let silenceLimit = 3_000_000
 
+    /// Samples each worker's resident memory (/proc/PID/statm), once a second: what it had
+    /// when it died is the best clue that the kernel's OOM killer took it.
+    func sampleMemory(now: Int) {
+        for worker in workers where now - worker.memorySampledAt >= 1_000_000 {
+            worker.memorySampledAt = now
+            guard let text = FileBytes.read("/proc/\(worker.pid)/statm").map({ String(decoding: $0, as: UTF8.self) }),
+                  let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { continue }
+            worker.lastRSS = pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        }
+    }
+
     /// Notices a serving worker that went quiet (stopped with SIGSTOP, or its event loop
     /// blocked) and says so with what it has in flight; nothing is killed for it: a developer
     /// may be holding it in a debugger. `devserve restart` or R replaces it by hand.
@@ -59,6 +70,7 @@ extension Supervisor {
             } else if let at = worker.killAt, now >= at {
                 worker.killAt = .max
                 log.warning("worker gen \(worker.generation) pid \(worker.pid) did not finish within --shutdown-grace: killed; \(inFlightText(worker, now: now))")
+                worker.killedByUs = true
                 kill(worker.pid, SIGKILL)
             }
         }

@@ -58,6 +58,7 @@ extension Supervisor {
         guard !stopping else { return }
         if let previous = candidate {
             // A newer build arrived while the last one was starting: that one is already old.
+            previous.killedByUs = true
             kill(previous.pid, SIGKILL)
             previous.retiring = true
             candidate = nil
@@ -158,7 +159,7 @@ extension Supervisor {
 
     func readBuildOutput() {
         guard let running = build, running.output >= 0, let bytes = drain(&running.output) else { return }
-        lines(bytes, buffer: &running.lineBuffer) { log.text($0, prefix: "  build |") }
+        lines(bytes, buffer: &running.lineBuffer, dropped: &running.dropped) { log.text($0, prefix: "  build |") }
     }
 
     func buildExited(_ finished: BuildProcess, status code: Int32) {

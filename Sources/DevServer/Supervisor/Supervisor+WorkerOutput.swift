@@ -12,16 +12,20 @@ extension Supervisor {
             do {
                 for event in try EventFrame.decode(&worker.eventBuffer) { handle(event, from: worker) }
             } catch {
-                log.error("worker gen \(worker.generation) pid \(worker.pid): \(error)")
+                // Nothing after a bad frame can be trusted to line up: the worker is replaced
+                // rather than left serving with its capture silenced.
+                log.error("worker gen \(worker.generation) pid \(worker.pid): its event stream is corrupt (\(error)); replacing it")
                 worker.eventBuffer.removeAll()
+                worker.events = -1
+                if worker === current && !worker.retiring { replaceWorker(worker, because: "the event stream of worker gen \(worker.generation) pid \(worker.pid) is corrupt") }
             }
         }
         if ready(worker.stdout), let bytes = drain(&worker.stdout) {
-            lines(bytes, buffer: &worker.stdoutLine) { log.text($0, prefix: "  gen \(worker.generation) stdout |") }
+            lines(bytes, buffer: &worker.stdoutLine, dropped: &worker.stdoutDropped) { log.text($0, prefix: "  gen \(worker.generation) stdout |") }
         }
         if ready(worker.stderr), let bytes = drain(&worker.stderr) {
             worker.stderrTail = Array((worker.stderrTail + bytes).suffix(64 * 1024))
-            lines(bytes, buffer: &worker.stderrLine) { line in
+            lines(bytes, buffer: &worker.stderrLine, dropped: &worker.stderrDropped) { line in
                 log.text(line, prefix: "  gen \(worker.generation) stderr |")
             }
         }
@@ -47,13 +51,43 @@ extension Supervisor {
         return result.isEmpty ? nil : result
     }
 
-    func lines(_ bytes: [UInt8], buffer: inout [UInt8], _ each: (String) -> Void) {
-        buffer += bytes
-        while let newline = buffer.firstIndex(of: 10) {
-            each(String(decoding: buffer[..<newline], as: UTF8.self) + "\n")
-            buffer.removeSubrange(...newline)
+    /// The longest line kept from a worker's output; the rest of a longer one is counted and
+    /// dropped (800 MB without a newline once grew the supervisor by 200 MB).
+    static let maxLine = 16 * 1024
+
+    /// Splits `bytes` (after what `buffer` holds) into lines for `each`. A line longer than
+    /// ``maxLine`` is shown up to there as soon as it reaches it, the rest of it up to its
+    /// newline is counted in `dropped` (not held), and a note says how much was left out.
+    func lines(_ bytes: [UInt8], buffer: inout [UInt8], dropped: inout Int, _ each: (String) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            let newline = bytes[start...].firstIndex(of: 10)
+            let end = newline ?? bytes.count
+            if dropped > 0 {
+                dropped += end - start
+            } else {
+                let take = min(Self.maxLine - buffer.count, end - start)
+                buffer += bytes[start..<(start + take)]
+                if take < end - start {
+                    // The cap is reached: show what there is now, count the rest.
+                    each(String(decoding: buffer, as: UTF8.self) + "…\n")
+                    buffer.removeAll()
+                    dropped = end - start - take
+                }
+            }
+            guard let newline else { return }
+            if dropped > 0 {
+                each("[… \(dropped) more bytes of that line not shown]\n")
+            } else {
+                each(String(decoding: buffer, as: UTF8.self) + "\n")
+            }
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+            dropped = 0
+            start = newline + 1
         }
     }
+
+
 
     func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(event) : nil

@@ -310,7 +310,10 @@ public final class Supervisor {
         let now = MonotonicClock.now()
         if stopping {
             if now >= stopDeadline {
-                for worker in workers { kill(worker.pid, SIGKILL) }
+                for worker in workers {
+                    worker.killedByUs = true
+                    kill(worker.pid, SIGKILL)
+                }
                 if let build { kill(-build.pid, SIGKILL) }
             }
             return
@@ -326,6 +329,7 @@ public final class Supervisor {
         }
         checkHeartbeats(now: now)
         killOverdueWorkers(now: now)
+        sampleMemory(now: now)
         trimMemoryAfterEvictions(now: now)
         if let at = restartAt, now >= at, let plan = restartPlan {
             restartAt = nil
@@ -454,7 +458,11 @@ public final class Supervisor {
             candidateFailed(worker, reason: worker.loadFailure ?? "\(cause) during start-up\(worker.crashSummary.map { ": \($0)" } ?? "")")
             return
         }
-        if signalled {
+        if signalled && status & 0x7F == SIGKILL && !worker.killedByUs && !worker.crashing {
+            // Not us: most likely the kernel's OOM killer (dmesg says for sure).
+            let rss = worker.lastRSS.map { "; its memory was \($0 >> 20) MiB a moment before" } ?? ""
+            log.error("\(who) was killed by SIGKILL, not by devserve: probably out of memory (the kernel's OOM killer)\(rss)")
+        } else if signalled {
             let number = status & 0x7F
             let summary = worker.crashSummary.map { ": \($0)" } ?? ""
             log.error("\(who) crashed with \(Self.signalName(number))\(summary)")
@@ -552,7 +560,10 @@ public final class Supervisor {
         case SIGINT, SIGTERM:
             if stopping {
                 log.info("stopping now")
-                for worker in workers { kill(worker.pid, SIGKILL) }
+                for worker in workers {
+                    worker.killedByUs = true
+                    kill(worker.pid, SIGKILL)
+                }
                 return
             }
             stopping = true

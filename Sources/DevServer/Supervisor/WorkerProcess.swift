@@ -23,6 +23,9 @@ final class WorkerProcess {
     var eventBuffer: [UInt8] = []
     var stdoutLine: [UInt8] = []
     var stderrLine: [UInt8] = []
+    /// Bytes of an over-long output line not kept (see ``Supervisor/maxLine``).
+    var stdoutDropped = 0
+    var stderrDropped = 0
     /// The last 64 KiB of stderr, for the crash report.
     var stderrTail: [UInt8] = []
     var ready = false
@@ -47,6 +50,11 @@ final class WorkerProcess {
     var killAt: Int?
     /// Why it is being replaced, when it is not a reload (--request-timeout, devserve restart).
     var replacedBecause: String?
+    /// devserve sent it SIGKILL (so a SIGKILL death is not the OOM killer's).
+    var killedByUs = false
+    /// Its resident memory at the last sample, in bytes, and when that was.
+    var lastRSS: Int?
+    var memorySampledAt = 0
     var replaced = false
     /// Requests started and not finished: what a crash takes with it.
     var inFlight: [String: (method: String, target: String)] = [:]
