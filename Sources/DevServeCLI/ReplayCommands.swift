@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import DevServer
 #if canImport(Glibc)
 import Glibc
@@ -141,12 +142,21 @@ struct ExportCommand: ParsableCommand {
         let response = try instance.send(ControlSocket.Request(
             command: "export", filter: filter, ids: ids, format: format.rawValue, reveal: showSecrets))
         let text = response.export ?? ""
+        // Raw HTTP comes as base64: written as the bytes, whatever they are.
+        let bytes = format == .raw ? Array(Data(base64Encoded: text) ?? Data()) : Array(text.utf8)
         if let output {
-            guard FileBytes.write(Array(text.utf8), to: output) else {
+            guard FileBytes.write(bytes, to: output) else {
                 printError("\(output): cannot write it (\(String(cString: strerror(errno))))")
                 throw ExitCode(1)
             }
             printNote("wrote \(output)")
+        } else if format == .raw {
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+                if written <= 0 { break }
+                offset += written
+            }
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }

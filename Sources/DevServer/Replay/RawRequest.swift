@@ -117,15 +117,19 @@ public struct RawRequest: Sendable, Equatable {
         for header in headers where header.name.lowercased() != "content-length" {
             words += ["-H", Self.quote("\(header.name): \(header.value)")]
         }
+        var feed = ""
         if !body.isEmpty {
             if let text = String(validating: body, as: UTF8.self), !text.contains("\0") {
                 words += ["--data-binary", Self.quote(text)]
             } else {
+                // Bytes that are not text: printf writes them exactly (octal escapes are
+                // POSIX) and curl reads them from stdin.
+                feed = "printf '" + body.map { "\\" + String($0, radix: 8).leftPadded(3) }.joined() + "' | "
                 words += ["--data-binary", "@-"]
             }
         }
         words.append(Self.quote(base + (target.hasPrefix("/") ? String(target.dropFirst()) : target)))
-        return words.joined(separator: " ")
+        return feed + words.joined(separator: " ")
     }
 
     /// Single-quotes for the shell.
@@ -133,4 +137,8 @@ public struct RawRequest: Sendable, Equatable {
         if !text.isEmpty && text.allSatisfy({ $0.isLetter || $0.isNumber || "-_./:=@%+,".contains($0) }) { return text }
         return "'" + text.replacing("'", with: "'\\''") + "'"
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -46,7 +46,7 @@ public enum ControlSocket {
         /// `replay`: one line per request replayed; `failed` when any failed.
         public var replays: [String]?
         public var failed: Bool?
-        /// `export`: the exported text.
+        /// `export`: the exported text (raw HTTP: its bytes in base64).
         public var export: String?
 
         public init() {}
@@ -282,7 +282,9 @@ extension ControlServer {
             }
             var raw = try RawRequest(record: record)
             if !reveal { raw = Secrets.masked(raw) }
-            return request.format == "curl" ? raw.curl(base: url) + "\n" : String(decoding: raw.bytes, as: UTF8.self)
+            // Raw HTTP travels as base64: the request's bytes are not text, and JSON would turn
+            // the ones that are not UTF-8 into U+FFFD.
+            return request.format == "curl" ? raw.curl(base: url) + "\n" : Data(raw.bytes).base64EncodedString()
         default:
             throw RawRequest.Problem("unknown export format \(request.format ?? "")")
         }

@@ -21,6 +21,39 @@ final class ExportExactnessTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.2)
     }
 
+    func testEveryByteValueSurvivesTheRawExportTheCurlExportAndAReplay() throws {
+        let server = try DevServeProcess(plugin: "echo")
+        let body = (0...255).map { UInt8($0) } + (0...255).reversed().map { UInt8($0) }
+        let client = try RawClient(port: server.port)
+        try client.send(Array("POST /bytes HTTP/1.1\r\nHost: t\r\nContent-Type: application/octet-stream\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body)
+        _ = client.readResponse()
+        Thread.sleep(forTimeInterval: 0.2)
+        // Raw: the bytes.
+        let raw = directory + "/request.http"
+        XCTAssertEqual(try runDevServe(["export", "--raw", "1", "-o", raw, "--port", String(server.port)]).status, 0)
+        let exported = Array(try Data(contentsOf: URL(fileURLWithPath: raw)))
+        XCTAssertTrue(exported.count >= body.count && Array(exported.suffix(body.count)) == body, "the raw export ends with the body, byte for byte")
+        // curl: run by sh, it sends the same bytes.
+        let curl = directory + "/request.sh"
+        XCTAssertEqual(try runDevServe(["export", "--curl", "1", "-o", curl, "--port", String(server.port)]).status, 0)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = [curl]
+        shell.standardOutput = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 0)
+        // A replay too.
+        XCTAssertEqual(try runDevServe(["replay", "1", "--port", String(server.port)]).status, 0)
+        Thread.sleep(forTimeInterval: 0.3)
+        let entries = try devserveJSON([RecordJSON.Summary].self, ["ls"], port: server.port)
+        XCTAssertEqual(entries.count, 3, "the original, the curl run and the replay")
+        for entry in entries.dropFirst() {
+            let record = try devserveJSON(RecordJSON.Full.self, ["show", String(entry.id)], port: server.port)
+            XCTAssertTrue(record.requestBody.bytes == body, "#\(entry.id) received every byte value")
+        }
+    }
+
     func testShowJSONDoesNotEscapeSlashes() throws {
         let server = try DevServeProcess(plugin: "echo")
         try post(server, body: "hello")

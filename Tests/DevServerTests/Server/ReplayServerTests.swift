@@ -80,7 +80,7 @@ final class ReplayServerTests: XCTestCase {
         XCTAssertEqual(output, original.bodyText)
         let (rawStatus, raw) = try runDevServe(["export", "--raw", "1", "--port", String(server.port)])
         XCTAssertEqual(rawStatus, 0, raw)
-        XCTAssertEqual(raw, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n\n", "the request as sent, byte for byte")
+        XCTAssertEqual(raw, "GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n", "the request as sent, byte for byte, nothing added")
     }
 
     func testAJournalThatCannotBeWrittenIsAClearErrorAtStart() throws {
