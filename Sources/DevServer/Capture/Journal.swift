@@ -1,3 +1,4 @@
+import DequeModule
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -23,24 +24,62 @@ public final class Journal {
         self.capacity = capacity
     }
 
-    /// Reads the file into `recorder` (a missing file is an empty journal; damaged lines are
-    /// skipped and counted), then rewrites it with what was kept. - Returns: entries loaded,
-    /// lines skipped.
+    /// Where damaged lines are kept aside (the rewrite would otherwise drop them unseen).
+    public var damagedPath: String { path + ".damaged" }
+
+    /// Reads the file into `recorder`, streaming: only the last `capacity` lines are held and
+    /// decoded, however large the file (a 1 GB journal was read whole, 2 GB of memory); a
+    /// missing file is an empty journal; damaged lines are appended to ``damagedPath`` and
+    /// counted. Then rewrites the file with what was kept. - Returns: entries loaded, lines
+    /// damaged.
     @discardableResult
     public func load(into recorder: Recorder) throws -> (loaded: Int, skipped: Int) {
-        var records: [RequestRecord] = []
-        var skipped = 0
-        if let bytes = FileBytes.read(path) {
-            let decoder = JSONDecoder()
-            for line in bytes.split(separator: 10) where !line.isEmpty {
-                if let entry = try? decoder.decode(Entry.self, from: Data(line)) {
-                    records.append(entry.record)
-                } else {
-                    skipped += 1
-                }
+        var kept = Deque<[UInt8]>()
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        if input >= 0 {
+            defer { close(input) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var partial: [UInt8] = []
+            func keep(_ line: [UInt8]) {
+                guard !line.isEmpty else { return }
+                kept.append(line)
+                if kept.count > capacity { kept.removeFirst() }
             }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count < 0 { throw Failure(description: "--journal \(path): cannot read it (\(CText.errorText(errno)))") }
+                if count == 0 { break }
+                var start = 0
+                while let newline = buffer[start..<count].firstIndex(of: 10) {
+                    keep(partial + buffer[start..<newline])
+                    partial.removeAll(keepingCapacity: true)
+                    start = newline + 1
+                }
+                partial += buffer[start..<count]
+            }
+            keep(partial)
         } else if errno != ENOENT {
             throw Failure(description: "--journal \(path): cannot read it (\(CText.errorText(errno)))")
+        }
+        var records: [RequestRecord] = []
+        var damaged: [UInt8] = []
+        var skipped = 0
+        let decoder = JSONDecoder()
+        for line in kept {
+            if let entry = try? decoder.decode(Entry.self, from: Data(line)) {
+                records.append(entry.record)
+            } else {
+                skipped += 1
+                damaged += line + [10]
+            }
+        }
+        if !damaged.isEmpty {
+            let aside = open(damagedPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            if aside >= 0 {
+                FileBytes.write(damaged, to: aside)
+                close(aside)
+            }
         }
         recorder.restore(records)
         try rewrite(recorder.snapshot().filter { !$0.isInFlight })

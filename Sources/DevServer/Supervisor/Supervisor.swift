@@ -176,7 +176,7 @@ public final class Supervisor {
             let journal = Journal(path: path, capacity: configuration.recorder.capacity)
             do {
                 let (loaded, skipped) = try journal.load(into: recorder)
-                log.info("journal \(path): \(loaded) request\(loaded == 1 ? "" : "s") loaded\(skipped > 0 ? ", \(skipped) damaged line(s) skipped" : "")")
+                log.info("journal \(path): \(loaded) request\(loaded == 1 ? "" : "s") loaded\(skipped > 0 ? "; \(skipped) damaged line\(skipped == 1 ? "" : "s") kept aside in \(journal.damagedPath)" : "")")
                 self.journal = journal
             } catch {
                 log.error("\(error)")

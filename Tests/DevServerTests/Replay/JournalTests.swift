@@ -66,8 +66,32 @@ final class JournalTests: XCTestCase {
         handle.seekToEndOfFile()
         handle.write(Data("{not json\n".utf8))
         handle.closeFile()
-        let (loaded, skipped) = try Journal(path: path, capacity: 100).load(into: Recorder())
+        let reloaded = Journal(path: path, capacity: 100)
+        let (loaded, skipped) = try reloaded.load(into: Recorder())
         XCTAssertEqual(loaded, 2)
         XCTAssertEqual(skipped, 1)
+        XCTAssertEqual(try String(contentsOfFile: reloaded.damagedPath, encoding: .utf8), "{not json\n", "kept aside, not deleted by the rewrite")
+        unlink(reloaded.damagedPath)
+    }
+
+    func testAJournalFarLargerThanTheCapacityLoadsOnlyItsNewestLines() throws {
+        // 20,000 lines of about 1 KB: only the last 10 are held and decoded.
+        let recorder = Recorder()
+        let journal = Journal(path: path, capacity: 100_000)
+        try journal.load(into: recorder)
+        feed(recorder, journal, count: 3)
+        let template = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        var text = ""
+        XCTAssertNotNil(template.firstMatch(of: /"target":"[^"]*"/), template)
+        for index in 0..<20_000 { text += template.replacing(/"target":"[^"]*"/, with: "\"target\":\"\\/big\(index)\"") + "\n" }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var configuration = Recorder.Configuration()
+        configuration.capacity = 10
+        let restarted = Recorder(configuration: configuration)
+        let (loaded, skipped) = try Journal(path: path, capacity: 10).load(into: restarted)
+        XCTAssertEqual(loaded, 10)
+        XCTAssertEqual(skipped, 0)
+        XCTAssertEqual(restarted.snapshot().last?.target, "/big19999")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count, 10, "rewritten to what is kept")
     }
 }
