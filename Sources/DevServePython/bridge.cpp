@@ -409,36 +409,33 @@ static PyObject *host_violation(PyObject *self, PyObject *args) {
     return new_reference(py.None);
 }
 
-/* application_environ(ctx, text): "KEY\tDESCRIPTION\n" lines. */
-static PyObject *host_application_environ(PyObject *self, PyObject *args) {
-    (void)self;
+/* A host function taking one text for the request, called only when the host has it (1.1). */
+typedef int (*host_text_function)(devserve_request *, const char *, size_t);
+
+static PyObject *call_with_text(PyObject *args, host_text_function function) {
     bridge_request *r = request_of(args);
-    if (!(host->size >= offsetof(devserve_host, application_environ) + sizeof host->application_environ && host->application_environ)) {
-        return new_reference(py.None);
-    }
+    if (!function) return new_reference(py.None);
     Py_ssize_t length;
     const char *text = text_argument(py.PyTuple_GetItem(args, 1), &length, 0);
     if (!text) return NULL;
     int result;
-    QUICK_HOST_CALL(r, result, host->application_environ(r->request, text, (size_t)length));
+    QUICK_HOST_CALL(r, result, function(r->request, text, (size_t)length));
     (void)result;
     return new_reference(py.None);
+}
+
+#define HOST_HAS(field) (host->size >= offsetof(devserve_host, field) + sizeof host->field)
+
+/* application_environ(ctx, text): "KEY\tDESCRIPTION\n" lines. */
+static PyObject *host_application_environ(PyObject *self, PyObject *args) {
+    (void)self;
+    return call_with_text(args, HOST_HAS(application_environ) ? host->application_environ : NULL);
 }
 
 /* application_traceback(ctx, text): "FILE\tLINE\tFUNCTION\n" lines. */
 static PyObject *host_application_traceback(PyObject *self, PyObject *args) {
     (void)self;
-    bridge_request *r = request_of(args);
-    if (!(host->size >= offsetof(devserve_host, application_traceback) + sizeof host->application_traceback && host->application_traceback)) {
-        return new_reference(py.None);
-    }
-    Py_ssize_t length;
-    const char *text = text_argument(py.PyTuple_GetItem(args, 1), &length, 0);
-    if (!text) return NULL;
-    int result;
-    QUICK_HOST_CALL(r, result, host->application_traceback(r->request, text, (size_t)length));
-    (void)result;
-    return new_reference(py.None);
+    return call_with_text(args, HOST_HAS(application_traceback) ? host->application_traceback : NULL);
 }
 
 /* watch(path): not tied to a request. */

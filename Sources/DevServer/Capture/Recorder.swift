@@ -81,22 +81,27 @@ public final class Recorder: @unchecked Sendable {
     /// off (`detail` says why). - Returns: the ids touched.
     @discardableResult
     public func abandoned(inFlight workerIDs: [String], detail: String, now: Int = WallClock.microseconds()) -> [Int] {
+        endInFlight(workerIDs) { record in
+            record.outcome = .aborted
+            record.outcomeDetail = detail
+            record.duration = max(0, now - record.startedAt)
+        }
+    }
+
+    /// Ends the records of requests in flight, each changed by `body`, under the lock, then
+    /// notifies. - Returns: the ids touched.
+    private func endInFlight(_ workerIDs: [String], _ body: (inout RequestRecord) -> Void) -> [Int] {
         var touched: [Int] = []
         lock.withLock {
             for workerID in workerIDs {
-                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
-                if let id = update(recordID, { record in
-                    record.outcome = .aborted
-                    record.outcomeDetail = detail
-                    record.duration = max(0, now - record.startedAt)
-                }) {
-                    touched.append(id)
-                }
+                guard let recordID = byWorkerID.removeValue(forKey: workerID), let id = update(recordID, body) else { continue }
+                touched.append(id)
             }
         }
         for id in touched { notify(.updated(id)) }
         return touched
     }
+
 
     public var statistics: Statistics {
         lock.withLock {
@@ -256,44 +261,26 @@ public final class Recorder: @unchecked Sendable {
     /// and the worker's stderr attached. Nothing recorded before is lost.
     @discardableResult
     public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String, now: Int = WallClock.microseconds()) -> [Int] {
-        var touched: [Int] = []
-        lock.withLock {
-            for workerID in workerIDs {
-                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
-                if let id = update(recordID, { record in
-                    record.outcome = .crashed
-                    record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
-                    record.duration = max(0, now - record.startedAt)
-                }) {
-                    touched.append(id)
-                }
-            }
+        endInFlight(workerIDs) { record in
+            record.outcome = .crashed
+            record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
+            record.duration = max(0, now - record.startedAt)
         }
-        for id in touched { notify(.updated(id)) }
-        return touched
     }
+
 
     /// Marks requests that were in flight in a worker that crashed while serving another one
     /// (`culprit`, a worker id) as interrupted, naming it. - Returns: the ids touched.
     @discardableResult
     public func workerInterrupted(inFlight workerIDs: [String], culprit: String, signal: String, now: Int = WallClock.microseconds()) -> [Int] {
-        var touched: [Int] = []
-        lock.withLock {
-            let culpritText = byWorkerID[culprit].map { "#\($0)" } ?? "[\(culprit)]"
-            for workerID in workerIDs {
-                guard let recordID = byWorkerID.removeValue(forKey: workerID) else { continue }
-                if let id = update(recordID, { record in
-                    record.outcome = .interrupted
-                    record.outcomeDetail = "interrupted: the worker crashed (\(signal)) while serving \(culpritText)"
-                    record.duration = max(0, now - record.startedAt)
-                }) {
-                    touched.append(id)
-                }
-            }
+        let culpritText = lock.withLock { byWorkerID[culprit].map { "#\($0)" } } ?? "[\(culprit)]"
+        return endInFlight(workerIDs) { record in
+            record.outcome = .interrupted
+            record.outcomeDetail = "interrupted: the worker crashed (\(signal)) while serving \(culpritText)"
+            record.duration = max(0, now - record.startedAt)
         }
-        for id in touched { notify(.updated(id)) }
-        return touched
     }
+
 
     /// Marks requests in flight for longer than `limit` microseconds as timed out, saying
     /// how long they ran and what they did last. - Returns: the ids newly marked.
