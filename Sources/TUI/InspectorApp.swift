@@ -1,4 +1,5 @@
 import DevServer
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,6 +22,8 @@ public final class InspectorApp {
         public var replay: (_ requests: [(id: Int, edited: RawRequest?)], _ done: @escaping @Sendable (String, Bool) -> Void) -> Void
         /// Where exports are written.
         public var exportDirectory: String
+        /// Puts text on the terminal's clipboard (OSC 52); by default written to the terminal.
+        public var copyToClipboard: (String) -> Void = InspectorApp.osc52
 
         public init(source: RecordSource, eventLog: EventLog? = nil, server: @escaping () -> ServerState = { ServerState() },
                     reload: @escaping () -> Void = {}, quit: @escaping () -> Void = {}, utcOffset: Int = 0,
@@ -220,6 +223,8 @@ public final class InspectorApp {
                 message = ("no search yet: / searches", .dim)
             } else if !detail.findNext(forward: command == .searchNext, document: document, height: pageHeight) {
                 message = ("no match for \(detail.search?.needle ?? "")", .warning)
+            } else if let position = detail.matchPosition {
+                message = ("match \(position.index) of \(position.count) (lines with \(detail.search?.needle ?? ""))", .dim)
             }
         case .confirmQuit:
             startPrompt(.confirmQuit, text: "")
@@ -310,8 +315,17 @@ public final class InspectorApp {
         case "c": name = "devserve-\(id)-\(stamp).sh"
         case "w": name = "devserve-\(id)-\(stamp).http"
         case "b": name = "devserve-\(id)-body-\(stamp)\(bodyExtension())"
+        case "y":
+            // Straight to the clipboard: no file, no path to ask for.
+            guard let focused = focusedID, let record = environment.source.record(focused) else { return message = ("nothing selected to copy", .dim) }
+            var request: RawRequest
+            do { request = try RawRequest(record: record) } catch { return message = ("\(error)", .error) }
+            if !revealSecrets { request = Secrets.masked(request) }
+            let base = environment.server().url.isEmpty ? "http://127.0.0.1:8000/" : environment.server().url
+            environment.copyToClipboard(request.curl(base: base))
+            return message = ("copied #\(focused) as a curl command to the clipboard (OSC 52: the terminal must allow it; tmux: set -g set-clipboard on)", .dim)
         default:
-            return message = ("export: h (HAR of the marked or listed), f (HAR of the selected), c (curl), w (raw HTTP), b (the body in view)", .dim)
+            return message = ("export: h (HAR of the marked or listed), f (HAR of the selected), c (curl), w (raw HTTP), b (the body in view), y (copy as curl)", .dim)
         }
         if choice != "h" && focusedID == nil { return message = ("nothing selected to export", .dim) }
         startPrompt(.exportPath(choice), text: "\(environment.exportDirectory)/\(name)")
@@ -358,6 +372,16 @@ public final class InspectorApp {
             return ext
         }
         return ".bin"
+    }
+
+    /// OSC 52 (xterm's clipboard escape): the terminal, not devserve, puts `text` on the
+    /// clipboard, which also works over ssh. Written to the controlling terminal.
+    public static func osc52(_ text: String) {
+        let sequence = Array("\u{1B}]52;c;\(Data(text.utf8).base64EncodedString())\u{07}".utf8)
+        let terminal = open("/dev/tty", O_WRONLY | O_CLOEXEC | O_NOCTTY)
+        guard terminal >= 0 else { return }
+        _ = sequence.withUnsafeBytes { Glibc.write(terminal, $0.baseAddress, $0.count) }
+        close(terminal)
     }
 
     /// Tab in a path prompt: completes the last component from the directory, as a shell does
@@ -553,7 +577,7 @@ public final class InspectorApp {
             message = ("search cleared", .dim)
         } else {
             message = count == 0 ? ("no match for \(promptText) in \(detail.tab.rawValue)", .warning)
-                : ("\(count) line\(count == 1 ? "" : "s") match \(promptText): n next, N previous", .dim)
+                : ("match \(detail.matchPosition?.index ?? 1) of \(count) line\(count == 1 ? "" : "s") with \(promptText): n next, N previous", .dim)
         }
     }
 
@@ -631,7 +655,7 @@ public final class InspectorApp {
             case .search: label = "search: /"
             case .confirmClear: label = "Clear all \(environment.source.statistics.count) captured requests? (y/n) "
             case .confirmQuit: label = "Quit devserve? (y/n) "
-            case .export: label = "Export: h HAR of the \(list.marks.isEmpty ? "\(list.ids.count) listed" : "\(list.marks.count) marked"); f HAR, c curl, w raw HTTP of the selected; b the body in view: "
+            case .export: label = "Export: h HAR of the \(list.marks.isEmpty ? "\(list.ids.count) listed" : "\(list.marks.count) marked"); f HAR, c curl, w raw HTTP of the selected; b the body in view; y copy as curl: "
             case .exportPath: label = "save to (Tab completes, Esc cancels): "
             }
             var column = buffer.write(label, row: row, column: 0, role: .prompt)

@@ -121,10 +121,10 @@ final class DetailScreenTests: XCTestCase {
         for character in "needle" { app.handle(.character(character)) }
         app.handle(.enter)
         var screen = app.render(width: 80, height: 20, now: Traffic.now)
-        XCTAssertTrue(screen.text.contains("4 lines match needle"), screen.text)
+        XCTAssertTrue(screen.text.contains("match 1 of 4 lines with needle"), screen.text)
         XCTAssertTrue(screen.text.contains("line 100 NEEDLE here"))
         let matchRow = row(of: "line 100 NEEDLE", in: screen)!
-        XCTAssertTrue(screen.roleMap.split(separator: "\n")[matchRow].contains("mmmmmm"), "the match is highlighted")
+        XCTAssertTrue(screen.roleMap.split(separator: "\n")[matchRow].contains("MMMMMM"), "the match the search is on is highlighted as the current one")
         app.handle(.character("n"))
         screen = app.render(width: 80, height: 20, now: Traffic.now)
         XCTAssertTrue(screen.text.contains("line 200 NEEDLE here"))
@@ -227,5 +227,63 @@ final class ListStateTests: XCTestCase {
         for meaning in ["crashed: the worker died", "interrupted: the worker crashed", "a gateway contract violation", "marked (m)"] {
             XCTAssertTrue(text.contains(meaning), "the help lacks \(meaning)")
         }
+    }
+}
+
+/// Issue 15: search that says where it is, a header with the time, refusals with their reason,
+/// a curl command on the clipboard.
+final class InspectorDetailsTests: XCTestCase {
+    func testSearchSaysWhichMatchItIsOnAndPaintsItApart() {
+        let traffic = Traffic()
+        let body = (1...60).map { $0 % 20 == 0 ? "needle \($0)" : "line \($0)" }.joined(separator: "\n")
+        let id = traffic.start("POST", "/search", at: 0, headers: [HeaderField("Content-Type", "text/plain")], body: body)
+        traffic.respond(id)
+        traffic.finish(id)
+        let app = InspectorApp(environment: .init(source: traffic.source, server: { ListScreenTests.server }))
+        app.handle(.enter)
+        app.handle(.character("/"))
+        for character in "needle" { app.handle(.character(character)) }
+        app.handle(.enter)
+        var screen = app.render(width: 100, height: 30, now: Traffic.now)
+        XCTAssertTrue(screen.text.contains("match 1 of 3 lines with needle"), screen.text)
+        app.handle(.character("n"))
+        screen = app.render(width: 100, height: 30, now: Traffic.now)
+        XCTAssertTrue(screen.text.contains("match 2 of 3"), screen.text)
+        XCTAssertTrue(screen.roleMap.contains("M"), "the current match has its own role")
+        XCTAssertTrue(screen.roleMap.contains("m"), "the others keep theirs")
+    }
+
+    func testTheDetailHeaderShowsWhenTheRequestStartedAndHowLongItTook() {
+        let (app, _) = (InspectorApp(environment: .init(source: Traffic.mixed().source, server: { ListScreenTests.server })), 0)
+        app.handle(.enter)
+        let header = app.render(width: 120, height: 20, now: Traffic.now).text.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        XCTAssertNotNil(header.range(of: #"at \d\d:\d\d:\d\d\.\d\d\d +[0-9.]+ ?(µs|ms|s)"#, options: .regularExpression), header)
+    }
+
+    func testARefusedRequestShowsItsReasonInTheList() {
+        let traffic = Traffic()
+        let id = traffic.start("GET", "/", at: 0)
+        traffic.finish(id, status: 400, outcome: "bad-request: an HTTP/1.1 request must have a Host header")
+        let app = InspectorApp(environment: .init(source: traffic.source, server: { ListScreenTests.server }))
+        let screen = app.render(width: 120, height: 10, now: Traffic.now).text
+        XCTAssertTrue(screen.contains("an HTTP/1.1 req"), screen)
+        XCTAssertTrue(screen.contains(" B "), "flagged B: \(screen)")
+    }
+
+    func testYCopiesTheRequestAsCurlThroughTheTerminal() {
+        let traffic = Traffic()
+        let id = traffic.start("GET", "/copy", at: 0)
+        traffic.respond(id)
+        traffic.finish(id)
+        final class Clipboard: @unchecked Sendable { var text = "" }
+        let clipboard = Clipboard()
+        var environment = InspectorApp.Environment(source: traffic.source, server: { ListScreenTests.server })
+        environment.copyToClipboard = { clipboard.text = $0 }
+        let app = InspectorApp(environment: environment)
+        app.handle(.character("x"))
+        app.handle(.character("y"))
+        XCTAssertTrue(clipboard.text.hasPrefix("curl -i --http1.1"), clipboard.text)
+        XCTAssertTrue(clipboard.text.contains("/copy"))
+        XCTAssertTrue(app.render(width: 160, height: 10, now: Traffic.now).text.contains("copied #1 as a curl command"))
     }
 }

@@ -116,6 +116,12 @@ public final class DetailModel {
     /// The line the last search jump went to (highlighted).
     public private(set) var focusLine: Int?
 
+    /// "match k of N" for the status line: which matching line the search is on.
+    public var matchPosition: (index: Int, count: Int)? {
+        guard let search, !search.lines.isEmpty, let focusLine, let index = search.lines.firstIndex(of: focusLine) else { return nil }
+        return (index + 1, search.lines.count)
+    }
+
     /// Moves to the next (or previous) match after the focused line, wrapping around.
     /// - Returns: false when there is no match.
     @discardableResult

@@ -63,6 +63,7 @@ public struct Palette: Sendable {
         case .escape: return style(.magenta)
         case .prompt: return style(.terminalDefault, .terminalDefault, .bold)
         case .searchMatch: return style(.black, .yellow)
+        case .searchCurrent: return style(.black, .cyan, .bold)
         case .key: return style(.cyan, .terminalDefault, .bold)
         case .jsonKey: return style(.blue, .terminalDefault, .bold)
         case .jsonString: return style(.green)
@@ -77,6 +78,7 @@ public struct Palette: Sendable {
         case .normal, .tabInactive, .status2xx, .status3xx, .jsonString, .jsonNumber, .jsonLiteral, .escape: return []
         case .dim: return .dim
         case .title, .bar, .selection, .tabActive, .searchMatch, .crashed: return .reverse
+        case .searchCurrent: return [.reverse, .bold, .underline]
         case .barEmphasis: return [.reverse, .bold]
         case .heading: return .underline
         case .marked, .status4xx, .method, .inFlight, .warning, .replay, .prompt, .key, .jsonKey, .section: return .bold

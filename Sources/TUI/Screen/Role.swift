@@ -27,6 +27,8 @@ public enum Role: Int, CaseIterable, Sendable {
     case escape
     case prompt
     case searchMatch
+    /// The match the last n / N went to.
+    case searchCurrent
     case key
     case jsonKey
     case jsonString

@@ -126,6 +126,7 @@ public struct ScreenBuffer: Equatable {
                 case .warning: return "w"
                 case .inFlight: return "f"
                 case .searchMatch: return "m"
+                case .searchCurrent: return "M"
                 case .escape: return "x"
                 default: return "o"
                 }

@@ -22,7 +22,7 @@ struct DetailView {
         let status = record.applicationStatus ?? (record.isInFlight ? "in flight" : "no status")
         column = screen.write(status, row: row, column: column, role: record.status == 0 ? .inFlight : .status(record.status))
         let duration = record.duration ?? max(0, now - record.startedAt)
-        column = screen.write("  \(ListView.duration(duration))  gen \(record.generation)", row: row, column: column, role: .dim)
+        column = screen.write("  at \(ListView.clock(record.startedAt, utcOffset: model.utcOffset))  \(ListView.duration(duration))  gen \(record.generation)", row: row, column: column, role: .dim)
         let (marker, role) = ListView.marker(record, now: now)
         if let original = record.replayOf {
             column = screen.write("  replay of #\(original)", row: row, column: column, role: .replay)
@@ -53,7 +53,7 @@ struct DetailView {
             let screenRow = row + 2 + offset
             screen.write(line, row: screenRow, column: 1, skip: model.horizontal)
             if let needle, !needle.isEmpty, model.search?.lines.contains(index) == true {
-                highlight(needle, in: line.plain, row: screenRow, screen: &screen)
+                highlight(needle, in: line.plain, row: screenRow, screen: &screen, current: index == model.focusLine)
             }
         }
         if document.lineCount > rows {
@@ -63,14 +63,14 @@ struct DetailView {
     }
 
     /// Paints each occurrence of `needle` in the row (columns found by sanitized width).
-    private func highlight(_ needle: String, in text: String, row: Int, screen: inout ScreenBuffer) {
+    private func highlight(_ needle: String, in text: String, row: Int, screen: inout ScreenBuffer, current: Bool) {
         let lowered = text.lowercased()
         guard lowered.count == text.count else { return }
         var searchStart = lowered.startIndex
         while let range = lowered[searchStart...].firstRange(of: needle) {
             let from = 1 + TerminalText.width(text[text.startIndex..<range.lowerBound]) - model.horizontal
             let to = from + TerminalText.width(text[range])
-            if to > 0 { screen.paint(row: row, from: max(0, from), to: to, role: .searchMatch) }
+            if to > 0 { screen.paint(row: row, from: max(0, from), to: to, role: current ? .searchCurrent : .searchMatch) }
             searchStart = range.upperBound
         }
     }

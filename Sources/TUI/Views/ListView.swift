@@ -63,8 +63,13 @@ struct ListView {
         column += columns.path + 1
         let status = record.status == 0 ? (record.isInFlight ? "..." : "---") : String(record.status)
         column = screen.write(status + " ", row: row, column: column, role: record.isInFlight && record.status == 0 ? .inFlight : .status(record.status))
-        let type = record.responseContentType.map { String($0.split(separator: ";").first ?? "") } ?? ""
-        screen.write(type, row: row, column: column, role: .dim, limit: columns.type)
+        // A refused or interrupted request has no content type worth showing: its reason instead.
+        if let reason = record.outcomeDetail, record.outcome == .badRequest || record.outcome == .interrupted || record.outcome == .aborted {
+            screen.write(reason, row: row, column: column, role: .warning, limit: columns.type)
+        } else {
+            let type = record.responseContentType.map { String($0.split(separator: ";").first ?? "") } ?? ""
+            screen.write(type, row: row, column: column, role: .dim, limit: columns.type)
+        }
         column += columns.type + 1
         column = screen.write(right(Self.size(record.responseBodySize), 7) + " ", row: row, column: column)
         let duration = record.duration ?? max(0, now - record.startedAt)
