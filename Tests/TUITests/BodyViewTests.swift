@@ -74,3 +74,12 @@ final class BodyViewTests: XCTestCase {
         XCTAssertEqual(document.lines(containing: "10 11"), [1])
     }
 }
+
+final class TextLineEndTests: XCTestCase {
+    func testATrailingNewlineEndsTheLastLineAndIsNotDrawn() {
+        let document = TextDocument(Array("first\r\nlast\n".utf8))
+        XCTAssertEqual(document.lineCount, 2)
+        XCTAssertEqual(document.line(0).plain, "first")
+        XCTAssertEqual(document.line(1).plain, "last", "no ^J")
+    }
+}

@@ -29,6 +29,8 @@ public final class TextDocument: Document {
     public func line(_ index: Int) -> StyledLine {
         let start = starts[index]
         var end = index + 1 < starts.count ? starts[index + 1] - 1 : bytes.count
+        // The last line's own newline (a body ending in "\n") ends it; it is not drawn as ^J.
+        if index + 1 == starts.count && end > start && bytes[end - 1] == 10 { end -= 1 }
         if end > start && bytes[end - 1] == 13 { end -= 1 }
         let clipped = min(end, start + Self.maxLineBytes)
         return StyledLine(String(decoding: bytes[start..<clipped], as: UTF8.self))
