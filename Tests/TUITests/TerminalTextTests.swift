@@ -72,3 +72,20 @@ final class ByteDisplayTests: XCTestCase {
         XCTAssertEqual(TerminalText.lines(of: "a\r\nb\nc").map(String.init), ["a", "b", "c"])
     }
 }
+
+@testable import DevServer
+
+final class RequestHeaderBytesTests: XCTestCase {
+    func testHeaderBytesThatAreNotUTF8ShowAsEscapesInTheRequestTab() {
+        let recorder = Recorder()
+        let environ = CompactEnviron([EnvironEntry(key: Array("HTTP_X_NAME".utf8), value: Array("caf".utf8) + [0xE9, 0xFF])])
+        recorder.apply(.requestStarted(RequestStart(
+            id: "1.1", generation: 1, client: "127.0.0.1:1", time: 0, method: "GET", target: "/", version: "HTTP/1.1",
+            headers: [HeaderField("X-Name", "caf\u{FFFD}\u{FFFD}")], environ: environ)))
+        guard let record = recorder.snapshot().first else { return XCTFail("no record") }
+        let document = RecordDocuments.document(record, tab: .request, mode: .auto, responseBody: [], now: 0, utcOffset: 0)
+        let text = (0..<document.lineCount).map { document.line($0).plain }.joined(separator: "\n")
+        XCTAssertTrue(text.contains("X-Name: caf\\xE9\\xFF"), text)
+        XCTAssertFalse(text.contains("\u{FFFD}"), text)
+    }
+}

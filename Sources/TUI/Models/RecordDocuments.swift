@@ -22,7 +22,7 @@ enum RecordDocuments {
             StyledLine(),
             StyledLine("Headers", .section),
         ]
-        lines += headerLines(record.requestHeaders)
+        lines += headerLines(requestHeadersAsSent(record))
         lines.append(StyledLine())
         let body = BodyPresenter.document(
             .init(bytes: record.requestBody, total: record.requestBodySize, contentType: record.requestContentType,
@@ -151,6 +151,23 @@ enum RecordDocuments {
         case .crashed: return .crashed
         case .applicationError, .aborted, .badRequest: return .error
         case .clientGone, .notMounted, .interrupted: return .warning
+        }
+    }
+
+    /// The request's headers, with values that were not UTF-8 (kept as U+FFFD in the header
+    /// list) taken from the environ, which holds the client's bytes: shown as `\xFF`.
+    static func requestHeadersAsSent(_ record: RequestRecord) -> [HeaderField] {
+        guard record.requestHeaders.contains(where: { $0.value.contains("\u{FFFD}") }) else { return record.requestHeaders }
+        return record.requestHeaders.map { header in
+            guard header.value.contains("\u{FFFD}") else { return header }
+            let key: String
+            switch header.name.lowercased() {
+            case "content-type": key = "CONTENT_TYPE"
+            case "content-length": key = "CONTENT_LENGTH"
+            default: key = "HTTP_" + header.name.uppercased().map { $0 == "-" ? "_" : $0 }.map(String.init).joined()
+            }
+            guard let raw = record.environ.first(where: { String(decoding: $0.key, as: UTF8.self) == key })?.value else { return header }
+            return HeaderField(header.name, TerminalText.display(bytes: raw))
         }
     }
 
