@@ -179,6 +179,12 @@ tm resize-window -t "$session" -x 80 -y 24
 check "after a resize to 80x24 the list drops the time column to fit" shows '^ +ID METHOD PATH'
 check "and still shows the requests" shows 'GET +/edited\?n=2'
 
+keys R
+check "R reloads the plugin (generation 3)" shows 'app\.so gen 3' 10
+keys E
+check "the event log says R asked for it" shows 'R pressed in the inspector: starting a new worker'
+keys q
+
 keys Enter
 keys q
 keys Q
