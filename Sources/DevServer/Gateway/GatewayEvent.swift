@@ -21,6 +21,9 @@ public enum GatewayEvent: Sendable {
     case applicationEnviron(String)
     /// The raised exception's frames, "FILE\tLINE\tFUNCTION\n" lines (``TracebackFrame``).
     case applicationTraceback(String)
+    /// The body bytes that went on the wire after the head (framing included): what the
+    /// access log counts. Sent just before `finished`.
+    case wire(bodyBytes: Int)
     /// The request is over.
     case finished(RequestOutcome)
 }

@@ -68,6 +68,8 @@ public final class GatewayExchange {
     var mustReraise = false
     private var ending: ResponseEnding?
     private var clientWentAway = false
+    /// Body bytes written to the client after the head (framing included).
+    private var wireBodyBytes = 0
     private let fileBlockSize: Int
     private let filePrefixForObserver: Int
 
@@ -211,6 +213,7 @@ public final class GatewayExchange {
             guard !clientWentAway else { return }
             do {
                 try files.sendFile(descriptor: descriptor, offset: Int(offset), count: total)
+                if !machine.request.isHead { wireBodyBytes += total }
             } catch {
                 clientWentAway = true
                 machine.clientGone()
@@ -261,6 +264,7 @@ public final class GatewayExchange {
             outcome = .complete
         }
         if !clientWentAway { transport.finish(ending ?? .abort) } else { transport.finish(.abort) }
+        observer?.gateway(.wire(bodyBytes: wireBodyBytes))
         observer?.gateway(.finished(outcome))
         return outcome
     }
@@ -297,10 +301,14 @@ public final class GatewayExchange {
     func perform(_ output: ResponseStateMachine.Output) {
         for violation in output.violations { report(violation) }
         if let head = output.sentHead { observer?.gateway(.headSent(head)) }
+        // The server's own page (a 500) is what the client got: the record shows it as sent.
+        if let page = output.serverBody, !page.isEmpty { observer?.gateway(.chunk(page, fromWrite: false)) }
         if !output.bytes.isEmpty && !clientWentAway {
             do {
                 try transport.write(output.bytes)
                 try transport.flush()
+                // What went on the wire after the head, framing included (the access log's size).
+                wireBodyBytes += output.bytes.count - (output.sentHead?.count ?? 0)
             } catch {
                 clientWentAway = true
                 machine.clientGone()

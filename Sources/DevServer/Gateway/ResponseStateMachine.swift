@@ -69,6 +69,8 @@ struct ResponseStateMachine {
         /// The body went past the application's Content-Length: write() fails and the
         /// iterable is not asked for more (PEP 3333, "Handling the Content-Length Header").
         var exceeded = false
+        /// The body of a response the server made itself (an error page), for the record.
+        var serverBody: [UInt8]?
     }
 
     private(set) var state: ResponseState = .awaitingStartResponse
@@ -264,7 +266,9 @@ struct ResponseStateMachine {
             state = .finished
             // After a broken request body the connection cannot be trusted to line up.
             let ending = status.code == 500 ? keepAliveEnding : .close
-            return Output(bytes: headBytes + (request.isHead ? [] : body), sentHead: headBytes).ending(ending)
+            var output = Output(bytes: headBytes + (request.isHead ? [] : body), sentHead: headBytes).ending(ending)
+            output.serverBody = request.isHead ? [] : body
+            return output
         case .sending:
             state = .aborted
             return Output(ending: .abort)

@@ -80,6 +80,8 @@ final class RequestReporter: GatewayObserver {
         case .applicationTraceback(let lines):
             guard capture else { return }
             held.append(.applicationTraceback(id: summary.id, lines: lines))
+        case .wire(let bodyBytes):
+            summary.bytes = bodyBytes
         case .finished(let outcome):
             summary.outcome = outcome.rawValue
             summary.durationMicroseconds = offset
