@@ -194,8 +194,15 @@ check "the terminal settings are restored" shows 'TERMINAL-RESTORED' 5
 # Without colours: NO_COLOR, and a terminal that has none (vt100). The selection must still
 # show (reverse video) and no colour may be set.
 for variant in "NO_COLOR=1" "TERM=vt100"; do
-  tm kill-session -t "$session" 2>/dev/null || true
-  tm -u new-session -d -s "$session" -x 100 -y 12 "env $variant $BIN/devserve $BIN/libhello.so --port 0; sleep 30"
+  # A fresh tmux server each time: killing the last session makes the server exit, and a
+  # new-session racing with that exit fails with "server exited unexpectedly".
+  tm kill-server 2>/dev/null || true
+  for _ in $(seq 1 20); do tm has-session 2>/dev/null || break; sleep 0.1; done
+  sleep 0.3
+  for _ in 1 2 3; do
+    tm -u new-session -d -s "$session" -x 100 -y 12 "env $variant $BIN/devserve $BIN/libhello.so --port 0; sleep 30" && break
+    sleep 0.5
+  done
   shows 'devserve http://127\.0\.0\.1:[0-9]+/' 10 || true
   mono_port=$(screen | grep -Eo 'http://127\.0\.0\.1:[0-9]+/' | head -1 | cut -d: -f3 | tr -d / || true)
   curl -s "http://127.0.0.1:$mono_port/mono" >/dev/null || true

@@ -76,9 +76,17 @@ final class PythonLoadingTests: XCTestCase {
         let (status, output) = try runDevServe(["\(directory!)/empty.py", "--python", "python3", "--port", "0", "--no-tui"])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(output.contains("found no application: name it (\(directory!)/empty.py:NAME), or define `application` or `app`"), output)
+        XCTAssertFalse(output.contains("serving http"), "no URL is promised for an application that does not load: \(output)")
         let (missing, missingOutput) = try runDevServe(["\(directory!)/nope.py", "--port", "0", "--no-tui"])
         XCTAssertEqual(missing, 64)
         XCTAssertTrue(missingOutput.contains("nope.py: no such file"), missingOutput)
+    }
+
+    func testAWordThatIsNeitherAPluginNorAnImportableModuleSaysSo() throws {
+        let (status, output) = try runDevServe(["bogus", "--python", "python3", "--port", "0", "--no-tui"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(output.contains("bogus: no module named 'bogus'"), output)
+        XCTAssertFalse(output.contains("devserve serve --help"), "the README never mentions a serve subcommand: \(output)")
     }
 
     func testAMissingPackageSaysWhatToInstallAndWhere() throws {
