@@ -16,7 +16,10 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
     private let condition = Condition()
     private var pending: [UInt8] = []
     private var outstanding = 0
+    /// The connection closed (the client left, or closed after reading the whole response).
     private var gone = false
+    /// A write failed: bytes of this response did not reach the client.
+    private var failed = false
 
     struct ClientGone: Error {}
 
@@ -52,7 +55,10 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
         promise.futureResult.whenComplete { [condition] result in
             condition.withLock {
                 self.outstanding -= size
-                if case .failure = result { self.gone = true }
+                if case .failure = result {
+                    self.gone = true
+                    self.failed = true
+                }
             }
             condition.broadcast()
         }
@@ -60,7 +66,11 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
         eventLoop.execute { send(buffer, promise) }
         try condition.withLock {
             condition.wait { outstanding <= Self.highWater || gone }
-            if gone { throw ClientGone() }
+            // A client that closes once it has read the whole response is not gone for this
+            // write: only a write that failed, or one still waiting on a closed connection, is.
+            // (Reading `gone` alone marked the first request of a fresh worker client-gone
+            // when curl closed before the application thread woke up.)
+            if failed || (gone && outstanding > 0) { throw ClientGone() }
         }
     }
 
@@ -87,7 +97,10 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
         eventLoop.execute { sendRegion(region, promise) }
         done.withLock { done.wait { state.finished } }
         if done.withLock({ state.failed }) {
-            condition.withLock { gone = true }
+            condition.withLock {
+                gone = true
+                failed = true
+            }
             throw ClientGone()
         }
     }
