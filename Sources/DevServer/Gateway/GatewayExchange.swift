@@ -83,8 +83,7 @@ public final class GatewayExchange {
         self.machine = ResponseStateMachine(
             request: .init(isHead: request.head.method == "HEAD", version: request.head.version, wantsKeepAlive: request.head.wantsKeepAlive),
             serverHeader: configuration.serverHeader, date: configuration.date, serverClosing: configuration.serverClosing)
-        let contentLength = request.head.values("content-length").first.flatMap { Int($0.trimmingWhitespace()) }
-        self.input = RequestInputStream(source: request.body, contentLength: contentLength)
+        self.input = RequestInputStream(source: request.body, contentLength: request.head.contentLength)
         if request.head.expectsContinue && request.head.version == .http1_1 {
             input.beforeFirstRead = { [unowned self] in self.sendContinue() }
         }

@@ -37,6 +37,11 @@ public struct RequestHead: Sendable {
         return version.major == 1
     }
 
+    /// The body's length from Content-Length (RFC 9112 section 6.3), when it is a number.
+    public var contentLength: Int? {
+        values("content-length").first.flatMap { Int($0.trimmingWhitespace()) }
+    }
+
     /// Whether the client sent "Expect: 100-continue".
     public var expectsContinue: Bool {
         values("expect").contains { $0.trimmingWhitespace().lowercased() == "100-continue" }

@@ -14,6 +14,7 @@ struct ErrorResponse: Error, Equatable {
     static func headersTooLarge(_ detail: String) -> ErrorResponse { ErrorResponse(code: 431, reason: "Request Header Fields Too Large", detail: detail) }
     static func versionNotSupported(_ detail: String) -> ErrorResponse { ErrorResponse(code: 505, reason: "HTTP Version Not Supported", detail: detail) }
     static func notImplemented(_ detail: String) -> ErrorResponse { ErrorResponse(code: 501, reason: "Not Implemented", detail: detail) }
+    static func gatewayTimeout(_ detail: String) -> ErrorResponse { ErrorResponse(code: 504, reason: "Gateway Timeout", detail: detail) }
 
     /// The whole response, with Connection: close.
     /// The body of the response.

@@ -251,7 +251,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             if codings.last != "chunked" { return .badRequest("Transfer-Encoding \(encodings.joined(separator: ", ")) does not end with chunked: the body's length is unknown") }
             if codings != ["chunked"] { return .notImplemented("Transfer-Encoding \(encodings.joined(separator: ", ")) is not supported; only chunked (RFC 9112 section 6.1)") }
         }
-        if let length = head.values("content-length").first.flatMap({ Int($0.trimmingWhitespace()) }), length > worker.limits.maxRequestBody {
+        if let length = head.contentLength, length > worker.limits.maxRequestBody {
             return .tooLarge("the request body is \(length) bytes, over the limit of \(worker.limits.maxRequestBody)")
         }
         return nil
@@ -284,7 +284,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func shouldBuffer(_ pending: Pending) -> Bool {
         let limit = worker.limits.bufferBody
         guard limit > 0, !pending.bodyComplete, !pending.head.expectsContinue, pending.body.received < limit else { return false }
-        if let length = pending.head.values("content-length").first.flatMap({ Int($0.trimmingWhitespace()) }) {
+        if let length = pending.head.contentLength {
             return length > 0 && length <= limit
         }
         return !pending.head.values("transfer-encoding").isEmpty
@@ -438,7 +438,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func abandon(context: ChannelHandlerContext) {
         guard !closed else { return }
         if running != nil && !responseStarted {
-            let response = ErrorResponse(code: 504, reason: "Gateway Timeout", detail: "the application did not answer in time; its worker was replaced (see devserve ls)")
+            let response = ErrorResponse.gatewayTimeout("the application did not answer in time; its worker was replaced (see devserve ls)")
             lastWrite = context.writeAndFlush(wrapOutboundOut(response.bytes(date: worker.gateway.date())))
         }
         transport?.connectionClosed()
