@@ -254,6 +254,21 @@ static const char *text_argument(PyObject *object, Py_ssize_t *length, int optio
     return text;
 }
 
+/* What read() and readline() return: the bytes gathered, or OSError when the host failed
+ * before any arrived (`count` is the host's last answer). Frees `buffer`. */
+static PyObject *input_result(uint8_t *buffer, size_t filled, ssize_t count) {
+    if (count < 0 && filled == 0) {
+        free(buffer);
+        py.PyErr_SetString(*py.PyExc_OSError, count == -DEVSERVE_REQUEST_ENDED
+            ? "wsgi.input read after the response ended"
+            : "wsgi.input: the request body could not be read (the client sent a malformed body, went away, or was too slow)");
+        return NULL;
+    }
+    PyObject *bytes = py.PyBytes_FromStringAndSize((const char *)buffer, (Py_ssize_t)filled);
+    free(buffer);
+    return bytes;
+}
+
 /* read(ctx, size): size < 0 reads to the end. */
 static PyObject *host_read(PyObject *self, PyObject *args) {
     (void)self;
@@ -280,16 +295,7 @@ static PyObject *host_read(PyObject *self, PyObject *args) {
             buffer = (uint8_t *)realloc(buffer, capacity);
         }
     }
-    if (count < 0 && filled == 0) {
-        free(buffer);
-        py.PyErr_SetString(*py.PyExc_OSError, count == -DEVSERVE_REQUEST_ENDED
-            ? "wsgi.input read after the response ended"
-            : "wsgi.input: the request body could not be read (the client sent a malformed body, went away, or was too slow)");
-        return NULL;
-    }
-    PyObject *bytes = py.PyBytes_FromStringAndSize((const char *)buffer, (Py_ssize_t)filled);
-    free(buffer);
-    return bytes;
+    return input_result(buffer, filled, count);
 }
 
 /* readline(ctx, size): one line with its "\n", at most size bytes when size >= 0. */
@@ -311,14 +317,7 @@ static PyObject *host_readline(PyObject *self, PyObject *args) {
         capacity *= 2;   /* a line longer than the buffer, with no limit: go on reading it */
         buffer = (uint8_t *)realloc(buffer, capacity);
     }
-    if (count < 0 && filled == 0) {
-        free(buffer);
-        py.PyErr_SetString(*py.PyExc_OSError, "wsgi.input: the request body could not be read");
-        return NULL;
-    }
-    PyObject *bytes = py.PyBytes_FromStringAndSize((const char *)buffer, (Py_ssize_t)filled);
-    free(buffer);
-    return bytes;
+    return input_result(buffer, filled, count);
 }
 
 /* errors_write(ctx, text) */
