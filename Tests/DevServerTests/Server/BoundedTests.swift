@@ -8,8 +8,7 @@ final class BoundedTests: XCTestCase {
     private var directory: String!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-bounded-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("bounded")
         try """
             import os, sys
             def application(environ, start_response):

@@ -8,8 +8,7 @@ final class ExportExactnessTests: XCTestCase {
     private var directory: String!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-export-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("export")
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }

@@ -11,8 +11,7 @@ final class LocalUserTests: XCTestCase {
     private let otherUser: uid_t = 65534
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-users-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("users")
         chmod(directory, 0o755)
     }
 

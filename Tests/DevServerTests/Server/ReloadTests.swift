@@ -7,8 +7,7 @@ final class ReloadTests: XCTestCase {
     private var directory: String!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-reload-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("reload")
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }

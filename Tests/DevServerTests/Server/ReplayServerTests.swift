@@ -7,8 +7,7 @@ final class ReplayServerTests: XCTestCase {
     private var directory: String!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-replay-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("replay")
     }
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }

@@ -7,8 +7,7 @@ final class StuckWorkerTests: XCTestCase {
     private var directory: String!
 
     override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "devserve-stuck-\(getpid())-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = try makeScratchDirectory("stuck")
         try """
             def application(environ, start_response):
                 if environ["PATH_INFO"] == "/loop":
