@@ -81,27 +81,28 @@ public final class Recorder: @unchecked Sendable {
     /// off (`detail` says why). - Returns: the ids touched.
     @discardableResult
     public func abandoned(inFlight workerIDs: [String], detail: String, now: Int = WallClock.microseconds()) -> [Int] {
-        endInFlight(workerIDs) { record in
+        endInFlight(workerIDs, now: now) { record in
             record.outcome = .aborted
             record.outcomeDetail = detail
-            record.duration = max(0, now - record.startedAt)
         }
     }
 
-    /// Ends the records of requests in flight, each changed by `body`, under the lock, then
-    /// notifies. - Returns: the ids touched.
-    private func endInFlight(_ workerIDs: [String], _ body: (inout RequestRecord) -> Void) -> [Int] {
+    /// Ends the records of requests in flight at `now`, each changed by `body`, under the lock,
+    /// then notifies. - Returns: the ids touched.
+    private func endInFlight(_ workerIDs: [String], now: Int, _ body: (inout RequestRecord) -> Void) -> [Int] {
         var touched: [Int] = []
         lock.withLock {
             for workerID in workerIDs {
-                guard let recordID = byWorkerID.removeValue(forKey: workerID), let id = update(recordID, body) else { continue }
+                guard let recordID = byWorkerID.removeValue(forKey: workerID), let id = update(recordID, { record in
+                    body(&record)
+                    record.duration = max(0, now - record.startedAt)
+                }) else { continue }
                 touched.append(id)
             }
         }
         for id in touched { notify(.updated(id)) }
         return touched
     }
-
 
     public var statistics: Statistics {
         lock.withLock {
@@ -261,26 +262,22 @@ public final class Recorder: @unchecked Sendable {
     /// and the worker's stderr attached. Nothing recorded before is lost.
     @discardableResult
     public func workerCrashed(inFlight workerIDs: [String], signal: String, backtrace: String, now: Int = WallClock.microseconds()) -> [Int] {
-        endInFlight(workerIDs) { record in
+        endInFlight(workerIDs, now: now) { record in
             record.outcome = .crashed
             record.crash = RequestRecord.Crash(signal: signal, backtrace: backtrace)
-            record.duration = max(0, now - record.startedAt)
         }
     }
-
 
     /// Marks requests that were in flight in a worker that crashed while serving another one
     /// (`culprit`, a worker id) as interrupted, naming it. - Returns: the ids touched.
     @discardableResult
     public func workerInterrupted(inFlight workerIDs: [String], culprit: String, signal: String, now: Int = WallClock.microseconds()) -> [Int] {
         let culpritText = lock.withLock { byWorkerID[culprit].map { "#\($0)" } } ?? "[\(culprit)]"
-        return endInFlight(workerIDs) { record in
+        return endInFlight(workerIDs, now: now) { record in
             record.outcome = .interrupted
             record.outcomeDetail = "interrupted: the worker crashed (\(signal)) while serving \(culpritText)"
-            record.duration = max(0, now - record.startedAt)
         }
     }
-
 
     /// Marks requests in flight for longer than `limit` microseconds as timed out, saying
     /// how long they ran and what they did last. - Returns: the ids newly marked.
