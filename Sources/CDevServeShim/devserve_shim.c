@@ -111,16 +111,22 @@ static void put_u32(unsigned char *at, uint32_t value) {
     for (int index = 0; index < 4; index++) at[index] = (unsigned char)(value >> (8 * index));
 }
 
+/* The frame header's check byte, as EventFrame.headerCheck computes it. */
+static unsigned char header_check(uint32_t length, unsigned char kind) {
+    return (unsigned char)(0x5A ^ length ^ (length >> 8) ^ (length >> 16) ^ (length >> 24)) ^ kind;
+}
+
 size_t devserve_shim_encode_crash_frame(unsigned char *buffer, int signal, const char *id, size_t id_length) {
     if (id_length > 63) id_length = 63;
     size_t body = 1 + 8 + 4 + id_length;
     put_u32(buffer, (uint32_t)body);
-    buffer[4] = DEVSERVE_EVENT_KIND_CRASHED;
+    buffer[4] = header_check((uint32_t)body, DEVSERVE_EVENT_KIND_CRASHED);
+    buffer[5] = DEVSERVE_EVENT_KIND_CRASHED;
     int64_t value = signal;
-    for (int index = 0; index < 8; index++) buffer[5 + index] = (unsigned char)((uint64_t)value >> (8 * index));
-    put_u32(buffer + 13, (uint32_t)id_length);
-    for (size_t index = 0; index < id_length; index++) buffer[17 + index] = (unsigned char)id[index];
-    return 4 + body;
+    for (int index = 0; index < 8; index++) buffer[6 + index] = (unsigned char)((uint64_t)value >> (8 * index));
+    put_u32(buffer + 14, (uint32_t)id_length);
+    for (size_t index = 0; index < id_length; index++) buffer[18 + index] = (unsigned char)id[index];
+    return 5 + body;
 }
 
 static void write_all(int fd, const unsigned char *bytes, size_t length) {

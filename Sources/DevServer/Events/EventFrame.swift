@@ -1,8 +1,11 @@
 import CDevServeShim
 
-/// The wire format of ``WorkerEvent``: `[u32 length][u8 kind][fields]`, little-endian;
-/// strings and byte strings are `[u32 length][bytes]`, integers `i64`, lists `[u32 count]`
-/// then their elements. `length` counts kind and fields.
+/// The wire format of ``WorkerEvent``: `[u32 length][u8 check][u8 kind][fields]`,
+/// little-endian; strings and byte strings are `[u32 length][bytes]`, integers `i64`, lists
+/// `[u32 count]` then their elements. `length` counts kind and fields and is at most 256 MiB;
+/// `check` is ``headerCheck(length:kind:)``, so bytes that are not a frame's start (a stream
+/// written by someone else, or read out of step) are refused at the first header, not after
+/// a bogus length has been waited for.
 public enum EventFrame {
     private enum Kind: UInt8 {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
@@ -18,7 +21,7 @@ public enum EventFrame {
         let start = bytes.count
         var body = FieldWriter(bytes: bytes)
         bytes = []
-        body.bytes.append(contentsOf: [0, 0, 0, 0, 0] as [UInt8])
+        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, 0] as [UInt8])
         let kind: Kind
         switch event {
         case .hello(let version, let pid, let generation):
@@ -84,10 +87,22 @@ public enum EventFrame {
             body.int(summary.timings.startResponse); body.int(summary.timings.firstByte)
             body.int(summary.timings.lastByte); body.int(summary.timings.close); body.int(summary.requestBodySize)
         }
-        let length = UInt32(body.bytes.count - start - 4)
+        let length = UInt32(body.bytes.count - start - headerSize + 1)
         for index in 0..<4 { body.bytes[start + index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
-        body.bytes[start + 4] = kind.rawValue
+        body.bytes[start + 4] = headerCheck(length: length, kind: kind.rawValue)
+        body.bytes[start + 5] = kind.rawValue
         bytes = body.bytes
+    }
+
+    /// Length, check and kind.
+    static let headerSize = 6
+    /// The largest `length` a frame may announce.
+    static let maxLength = 256 << 20
+
+    /// The byte that follows a frame's length: its four bytes and the kind folded with a
+    /// constant (devserve_shim.c computes the same for the crash frame).
+    public static func headerCheck(length: UInt32, kind: UInt8) -> UInt8 {
+        UInt8(truncatingIfNeeded: 0x5A ^ length ^ (length >> 8) ^ (length >> 16) ^ (length >> 24)) ^ kind
     }
 
     /// The crash frame as the worker's crash handler writes it (in C, devserve_shim.c): the
@@ -107,14 +122,19 @@ public enum EventFrame {
         var events: [WorkerEvent] = []
         var offset = 0
         defer { buffer.removeFirst(offset) }
-        while buffer.count - offset >= 5 {
-            let length = Int(buffer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) })
-            guard length >= 1, length <= 256 << 20 else { throw EventFrameError(detail: "frame length \(length)") }
-            guard buffer.count - offset - 4 >= length else { break }
-            guard let kind = Kind(rawValue: buffer[offset + 4]) else { throw EventFrameError(detail: "unknown kind \(buffer[offset + 4])") }
-            var reader = FieldReader(rest: buffer[(offset + 5)..<(offset + 4 + length)])
+        while buffer.count - offset >= headerSize {
+            let raw = buffer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+            let length = Int(raw)
+            let kindByte = buffer[offset + 5]
+            guard buffer[offset + 4] == headerCheck(length: raw, kind: kindByte) else {
+                throw EventFrameError(detail: "bad header check at a frame announcing \(length) bytes of kind \(kindByte)")
+            }
+            guard length >= 1, length <= maxLength else { throw EventFrameError(detail: "frame length \(length)") }
+            guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
+            guard buffer.count - offset - (headerSize - 1) >= length else { break }
+            var reader = FieldReader(rest: buffer[(offset + headerSize)..<(offset + headerSize - 1 + length)])
             events.append(try decode(kind, &reader))
-            offset += 4 + length
+            offset += headerSize - 1 + length
         }
         return events
     }
