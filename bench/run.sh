@@ -74,6 +74,29 @@ echo "== worker trap -> next request served ($rounds rounds)"
 serve errors
 python3 bench/trap_recovery.py "$PORT" "$rounds"
 unserve
+if [ "$quick" = 0 ]; then
+  # The README's own build is a debug one: there the Swift backtracer takes seconds, and the
+  # replacement must not wait for it.
+  echo "== worker trap -> next request served, debug build ($rounds rounds)"
+  swift build >/dev/null
+  (pin 0 .build/debug/devserve .build/debug/liberrors.so --port 0 --no-tui >"$work/server.log" 2>&1) &
+  server_pid=$!
+  for _ in $(seq 1 200); do grep -aq "ready: plugin" "$work/server.log" && break; sleep 0.05; done
+  PORT=$(grep -ao 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | cut -d: -f3)
+  python3 bench/trap_recovery.py "$PORT" "$rounds"
+  unserve
+fi
+
+traps=200; slow_seconds=10
+[ "$quick" = 1 ] && traps=20 && slow_seconds=2
+echo "== crash storm: $traps traps beside a client polling /log"
+serve errors
+python3 bench/containment.py storm "$BIN/devserve" "$PORT" "$traps"
+unserve
+echo "== slow clients: 64 request bodies trickling, normal requests beside them"
+serve errors
+python3 bench/containment.py slow "$PORT" 64 "$slow_seconds"
+unserve
 
 echo "== hello world, keep-alive (wrk, $duration per run)"
 serve hello

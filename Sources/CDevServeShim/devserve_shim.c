@@ -10,6 +10,7 @@
 #include <string.h>
 #include <malloc.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -142,7 +143,12 @@ static void write_all(int fd, const unsigned char *bytes, size_t length) {
 static struct sigaction previous_actions[32];
 static const int crash_signals[] = {SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGTRAP};
 
+static _Atomic int worker_crashed;
+
+int devserve_shim_worker_crashed(void) { return atomic_load(&worker_crashed); }
+
 static void flush_on_crash(int signal, siginfo_t *info, void *context) {
+    atomic_store(&worker_crashed, 1);
     /* The writer thread may be writing bytes it took: wait for it (briefly) so that what it
      * took is not written again and frames do not interleave. If it cannot be had (the
      * crashing thread holds it), write anyway: the process is dying. */
@@ -157,6 +163,10 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     size_t size = devserve_shim_encode_crash_frame(frame, signal, current_request, current_request_length);
     write_all(events_crash_fd, frame, size);
     if (have_events) pthread_mutex_unlock(&events_lock);
+    devserve_shim_answer_connections(signal, current_request, current_request_length);
+    /* The worker's main thread waits for this signal: it stops accepting, so no connection
+     * is taken by a process that is about to die while the backtracer runs. */
+    kill(getpid(), DEVSERVE_SIGNAL_CRASHED);
     if (have_write) pthread_mutex_unlock(&write_lock);
     struct sigaction *previous = &previous_actions[signal];
     sigaction(signal, previous, NULL);
@@ -174,6 +184,7 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
  * anywhere else (the worker's own shutdown) adds nothing. */
 static void flush_at_exit(void) {
     if (current_request_length == 0 || events_crash_fd < 0) return;
+    atomic_store(&worker_crashed, 1);
     pthread_mutex_lock(&write_lock);
     pthread_mutex_lock(&events_lock);
     write_all(events_crash_fd, events_bytes, events_length);
@@ -183,6 +194,7 @@ static void flush_at_exit(void) {
     write_all(events_crash_fd, frame, size);
     pthread_mutex_unlock(&events_lock);
     pthread_mutex_unlock(&write_lock);
+    devserve_shim_answer_connections(0, current_request, current_request_length);
 }
 
 void devserve_shim_flush_events_on_crash(int fd) {

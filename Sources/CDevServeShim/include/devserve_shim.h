@@ -6,6 +6,7 @@
 #ifndef DEVSERVE_SHIM_H
 #define DEVSERVE_SHIM_H
 
+#include <signal.h>
 #include <spawn.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,9 +48,32 @@ void devserve_shim_set_current_request(const char *id, size_t length);
 #define DEVSERVE_EVENT_KIND_CRASHED 17
 
 /* Writes the crash frame for `signal` and request `id` into `buffer` (at least 96 bytes):
- * [u32 length][u8 kind][i64 signal][u32 id length][id], little-endian, as EventFrame encodes
+ * [u32 length][u8 check][u8 kind][i64 signal][u32 id length][id], little-endian, as EventFrame encodes
  * WorkerEvent.crashed. Async-signal-safe. Returns the frame's size. */
 size_t devserve_shim_encode_crash_frame(unsigned char *buffer, int signal, const char *id, size_t id_length);
+
+/* Sent by the crash handler to its own process; the worker's main thread waits for it and
+ * stops accepting. */
+#define DEVSERVE_SIGNAL_CRASHED SIGUSR2
+/* Whether the crash handler (or exit() during a request) has run: requests that reach the
+ * event loop after it are answered 503 rather than started. */
+int devserve_shim_worker_crashed(void);
+
+/* The worker's open connections, for the crash handler's answers (crash_answers.c). A
+ * connection is known by its local and peer addresses (struct sockaddr bytes, up to 28).
+ * open returns its slot, or -1 when the table is full (that connection then gets no answer);
+ * request records the request it waits on (its id); head is called before a response head is
+ * written and returns 0 when the crash handler has already answered (write nothing then);
+ * idle after the response; close when the connection closes. */
+int devserve_shim_connection_open(const void *local, size_t local_length, const void *peer, size_t peer_length);
+void devserve_shim_connection_request(int slot, const char *id, size_t length);
+int devserve_shim_connection_head(int slot);
+void devserve_shim_connection_idle(int slot);
+void devserve_shim_connection_close(int slot);
+/* Answers every connection whose request has not started its response: 500 for request
+ * `culprit_id`, 503 with Retry-After: 0 for the others, then shuts its writing side. For the
+ * crash handler and exit() during a request (signal 0). Async-signal-safe. */
+void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length);
 
 /// Columns a Unicode scalar takes on a terminal (wcwidth; -1 for non-printable). Glibc's
 /// header hides wcwidth from Swift.

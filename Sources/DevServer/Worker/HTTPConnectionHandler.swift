@@ -1,3 +1,4 @@
+import CDevServeShim
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -66,6 +67,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var bodyTimer: Scheduled<Void>?
     /// The running request's response has put bytes on the wire (its head, at least).
     private var responseStarted = false
+    /// Where the crash handler finds this connection to answer it if the worker dies.
+    private var crashSlot = CrashAnswerSlot(local: nil, peer: nil)
 
     init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
         self.worker = worker
@@ -76,6 +79,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelActive(context: ChannelHandlerContext) {
+        crashSlot = CrashAnswerSlot(local: context.channel.localAddress, peer: context.channel.remoteAddress)
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         worker.connections.opened(self, stop: { [eventLoop = context.eventLoop] in
             eventLoop.execute { loop.value.0.stopWhenIdle(context: loop.value.1) }
@@ -110,6 +114,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
             }
             let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
+            if running == nil { crashSlot.waiting(for: pending.id) }
             receiving = pending
             queue.append(.request(pending))
             startNext(context: context)
@@ -188,6 +193,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         receiving?.body.fail(.broken("the client went away"))
         for case .request(let pending) in queue { pending.body.fail(.broken("the client went away")) }
         queue.removeAll()
+        crashSlot.release()
         worker.connections.closed(self)
         context.fireChannelInactive()
     }
@@ -263,6 +269,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard running == nil, awaiting == nil, !closed, !queue.isEmpty else { return }
         switch queue.removeFirst() {
         case .refusal(let refusal, let head, let raw):
+            guard crashSlot.mayStartResponse() else { return }
             let response = refusal.bytes(date: worker.gateway.date())
             worker.reportRefusal(refusal, head: head, connection: connection, raw: raw, response: response)
             let write = context.writeAndFlush(wrapOutboundOut(response))
@@ -327,21 +334,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func run(_ pending: Pending, context: ChannelHandlerContext) {
+        if devserve_shim_worker_crashed() != 0 {
+            // This process is dying (its crash handler ran; the backtracer may take seconds)
+            // and a new worker is already starting: the client is told to retry.
+            refuse(context: context, .workerCrashed("the worker crashed; a new one is starting: retry"), head: pending.head)
+            return
+        }
         running = pending
+        crashSlot.waiting(for: pending.id)
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let transport = ChannelTransport(
             eventLoop: context.eventLoop,
             send: { buffer, promise in
                 let (handler, context) = loop.value
-                guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
-                handler.responseStarted = true
+                guard handler.startResponse() else { return promise.fail(ChannelError.ioOnClosedChannel) }
                 context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
                 handler.lastWrite = promise.futureResult
             },
             sendRegion: { box, promise in
                 let (handler, context) = loop.value
-                guard !handler.closed else { return promise.fail(ChannelError.ioOnClosedChannel) }
-                handler.responseStarted = true
+                guard handler.startResponse() else { return promise.fail(ChannelError.ioOnClosedChannel) }
                 // Below this handler the socket channel takes IOData: the file goes out with
                 // sendfile, never through Swift.
                 context.writeAndFlush(NIOAny(IOData.fileRegion(box.region)), promise: promise)
@@ -355,8 +367,20 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         worker.serve(pending, connection: connection, transport: transport)
     }
 
+    /// Before a response's bytes go out: false when the connection is closed, or when the
+    /// crash handler has already answered it (the worker is dying).
+    private func startResponse() -> Bool {
+        guard !closed else { return false }
+        if !responseStarted {
+            guard crashSlot.mayStartResponse() else { return false }
+            responseStarted = true
+        }
+        return true
+    }
+
     private func requestCompleted(_ ending: ResponseEnding, context: ChannelHandlerContext) {
         guard let finished = running else { return }
+        crashSlot.idle()
         running = nil
         transport = nil
         responseStarted = false
@@ -437,7 +461,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// closes; the application's later writes go nowhere.
     private func abandon(context: ChannelHandlerContext) {
         guard !closed else { return }
-        if running != nil && !responseStarted {
+        if running != nil && !responseStarted && startResponse() {
             let response = ErrorResponse.gatewayTimeout("the application did not answer in time; its worker was replaced (see devserve ls)")
             lastWrite = context.writeAndFlush(wrapOutboundOut(response.bytes(date: worker.gateway.date())))
         }

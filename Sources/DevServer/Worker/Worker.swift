@@ -70,6 +70,7 @@ public enum Worker {
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, DEVSERVE_SIGNAL_CRASHED)
         var waitSignals = stopSignals
         sigaddset(&waitSignals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &waitSignals, nil)
@@ -158,6 +159,12 @@ public enum Worker {
         // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
+        if received == DEVSERVE_SIGNAL_CRASHED {
+            // From the crash handler: stop accepting at once (the replacement is starting) and
+            // wait for the process to die when the backtracer is done, or for a stop.
+            try? server.close().wait()
+            while received == DEVSERVE_SIGNAL_CRASHED { sigwait(&stopSignals, &received) }
+        }
         stopping.set()
         try? server.close().wait()
         // Connections accepted just before the close may not have registered yet (their

@@ -25,6 +25,50 @@ final class CrashBlameTests: XCTestCase {
         XCTAssertTrue(culprit.crash?.backtrace.contains("Fatal error: Unexpectedly found nil") == true, "\(String(describing: culprit.crash))")
     }
 
+    func testACrashAnswersItsOwnClient500AndTheOthersInFlight503WithRetryAfter() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        let slow = try RawClient(port: server.port)
+        try slow.send("GET /slow?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        let streaming = try RawClient(port: server.port)
+        try streaming.send("GET /log HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(streaming.readResponse().status, 200, "a keep-alive connection, idle when the trap comes")
+        Thread.sleep(forTimeInterval: 0.3)
+        let trapping = try RawClient(port: server.port)
+        try trapping.send("GET /trap HTTP/1.1\r\nHost: t\r\n\r\n")
+        let culprit = RawResponse(trapping.readUntilClose().bytes)
+        XCTAssertEqual(culprit.status, 500, "the trapping request's client gets an answer, not an empty reply")
+        XCTAssertEqual(culprit.header("Connection"), "close")
+        XCTAssertTrue(culprit.bodyText.contains("the application crashed while serving this request; see request #"), culprit.bodyText)
+        let innocent = RawResponse(slow.readUntilClose().bytes)
+        XCTAssertEqual(innocent.status, 503, "a request in flight on the crashed worker is told to retry")
+        XCTAssertEqual(innocent.header("Retry-After"), "0")
+        XCTAssertEqual(innocent.header("Connection"), "close")
+        XCTAssertTrue(innocent.bodyText.contains("the worker crashed while serving another request"), innocent.bodyText)
+        XCTAssertEqual(streaming.readUntilClose().bytes, [], "an idle connection closes without a stray answer")
+        XCTAssertTrue(server.waitForLog("was in flight when the worker died"), server.log)
+    }
+
+    func testAnExitInsideARequestAnswersItsClient500() throws {
+        let directory = try makeScratchDirectory("exitanswer")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try """
+            import ctypes
+            def application(environ, start_response):
+                if environ["PATH_INFO"] == "/exit":
+                    ctypes.CDLL(None).exit(3)  # libc's exit(), as a native library would call it
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"fine"]
+
+            """.write(toFile: directory + "/quitter.py", atomically: false, encoding: .utf8)
+        let server = try PythonSupport.serve(directory + "/quitter.py", python: "python3")
+        let client = try RawClient(port: server.port)
+        try client.send("GET /exit HTTP/1.1\r\nHost: t\r\n\r\n")
+        let response = RawResponse(client.readUntilClose().bytes)
+        XCTAssertEqual(response.status, 500, server.log)
+        XCTAssertTrue(response.bodyText.contains("the application exited while serving this request"), response.bodyText)
+        XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "fine", "a new worker serves the next request")
+    }
+
     func testTextThatLooksLikeACrashReportDoesNotRestartTheWorker() throws {
         let directory = try makeScratchDirectory("crashtext")
         defer { try? FileManager.default.removeItem(atPath: directory) }
