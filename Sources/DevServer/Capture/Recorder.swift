@@ -33,7 +33,9 @@ public final class Recorder: @unchecked Sendable {
     public let configuration: Configuration
     private let lock = Lock()
     private var entries = Deque<RequestRecord>()
-    /// The id of `entries.first`; ids are consecutive, so an id's index is `id - firstID`.
+    /// The id of `entries.first`. Ids increase; live ones are consecutive, so an id's index is
+    /// `id - firstID` unless records restored from a journal (whose ids keep the gaps of what
+    /// was evicted before) come first: then a binary search finds it.
     private var firstID = 1
     private var nextID = 1
     private var byWorkerID: [String: Int] = [:]
@@ -125,8 +127,10 @@ public final class Recorder: @unchecked Sendable {
 
     public func unsubscribe(_ token: Int) { lock.withLock { subscribers[token] = nil } }
 
-    /// Adds records read back from a journal, oldest first, with new ids (links between a
-    /// replay and its original follow), under the same caps as live ones.
+    /// Adds records read back from a journal, oldest first, under the same caps as live ones.
+    /// They keep their ids (so `#41` in yesterday's notes is still #41), and new requests
+    /// continue after the newest; a record out of order gets the next id instead, and links
+    /// between a replay and its original follow.
     public func restore(_ records: [RequestRecord]) {
         var added: [Int] = []
         var evicted: [Int] = []
@@ -134,10 +138,10 @@ public final class Recorder: @unchecked Sendable {
             var newIDs: [Int: Int] = [:]
             for var record in records {
                 let old = record.id
-                record = record.renumbered(nextID)
+                if old < nextID { record = record.renumbered(nextID) }
                 newIDs[old] = record.id
                 record.replayOf = record.replayOf.flatMap { newIDs[$0] }
-                nextID += 1
+                nextID = record.id + 1
                 if entries.isEmpty { firstID = record.id }
                 bytes += record.cost
                 entries.append(record)
@@ -359,7 +363,7 @@ public final class Recorder: @unchecked Sendable {
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
             let oldest = entries.removeFirst()
             bytes -= oldest.cost
-            firstID = oldest.id + 1
+            firstID = entries.first?.id ?? nextID
             evicted.append(oldest.id)
             if oldest.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.id } }
         }
@@ -368,8 +372,17 @@ public final class Recorder: @unchecked Sendable {
     }
 
     private func index(of id: Int) -> Int? {
-        let index = id - firstID
-        return index >= 0 && index < entries.count ? index : nil
+        let guess = id - firstID
+        if guess >= 0 && guess < entries.count && entries[guess].id == id { return guess }
+        guard id >= firstID, let last = entries.last, id <= last.id else { return nil }
+        // Restored records with gaps come first: ids still increase, so search.
+        var low = 0
+        var high = min(entries.count, guess)
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low < entries.count && entries[low].id == id ? low : nil
     }
 
     private func notifyUpdated(_ id: Int?) -> Int? {

@@ -57,6 +57,38 @@ final class JournalTests: XCTestCase {
         XCTAssertEqual(restarted.snapshot().map(\.target), ["/17", "/18", "/19", "/20"])
     }
 
+    func testIdsSurviveARestartAndNewRequestsContinueAfterTheNewest() throws {
+        var configuration = Recorder.Configuration()
+        configuration.capacity = 4
+        let first = Recorder(configuration: configuration)
+        let journal = Journal(path: path, capacity: 4)
+        try journal.load(into: first)
+        feed(first, journal, count: 10)
+        let ids = first.snapshot().map(\.id)
+        XCTAssertEqual(ids, [7, 8, 9, 10])
+
+        // A damaged line leaves a gap among the restored ids.
+        var lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        lines[lines.count - 2] = "{damaged"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        let second = Recorder(configuration: configuration)
+        try Journal(path: path, capacity: 4).load(into: second)
+        XCTAssertEqual(second.snapshot().map(\.id), [7, 8, 10], "#7 is still #7 after the restart")
+        XCTAssertEqual(second.record(8)?.target, "/8", "records are found by id across the gap")
+        XCTAssertEqual(second.record(10)?.target, "/10")
+        XCTAssertNil(second.record(9))
+        let next = second.apply(RecorderTests.start("2.1", target: "/new"))
+        XCTAssertEqual(next, 11, "the first request after the restart continues after the newest id")
+        XCTAssertEqual(second.record(11)?.target, "/new")
+        second.apply(RecorderTests.finish("2.1"))
+        for n in 2...3 {
+            second.apply(RecorderTests.start("2.\(n)"))
+            second.apply(RecorderTests.finish("2.\(n)"))
+        }
+        XCTAssertEqual(second.snapshot().map(\.id), [10, 11, 12, 13], "eviction keeps the newest, across the gap")
+        XCTAssertEqual(second.record(10)?.target, "/10")
+    }
+
     func testADamagedLineIsSkippedAndTheRestLoads() throws {
         let recorder = Recorder()
         let journal = Journal(path: path, capacity: 100)
