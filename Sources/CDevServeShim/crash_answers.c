@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -38,6 +39,9 @@ struct connection_slot {
 };
 
 static struct connection_slot slots[SLOT_COUNT];
+static int listening_descriptor = -1;
+
+void devserve_shim_set_listening_descriptor(int fd) { listening_descriptor = fd; }
 /* Slots below this index have been used; the handler looks no further. */
 static _Atomic int slots_used;
 
@@ -131,30 +135,62 @@ static size_t crash_answer(char *buffer, size_t capacity, int culprit, int signa
     return head.length;
 }
 
+static void send_answer(int fd, int culprit, int signal, const char *culprit_id, size_t culprit_length) {
+    char answer[512];
+    size_t size = crash_answer(answer, sizeof answer, culprit, signal, culprit_id, culprit_length);
+    size_t offset = 0;
+    while (offset < size) {
+        ssize_t written = send(fd, answer + offset, size - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (written <= 0) break;
+        offset += (size_t)written;
+    }
+    shutdown(fd, SHUT_WR);
+}
+
+/* Whether `local` is the listening socket's port (a connection a client made to us, not one
+ * the application opened to somewhere else). */
+static int is_ours(const unsigned char *local, socklen_t local_length) {
+    unsigned char listening[128];
+    socklen_t length = sizeof listening;
+    if (listening_descriptor < 0 || getsockname(listening_descriptor, (struct sockaddr *)listening, &length) != 0) return 0;
+    /* sa_family, then the port, at the same offsets in sockaddr_in and sockaddr_in6. */
+    return length >= 4 && local_length >= 4 && memcmp(listening, local, 4) == 0;
+}
+
 static void answer_descriptor(int fd, int signal, const char *culprit_id, size_t culprit_length, int used) {
     unsigned char local[128], peer[128];
     socklen_t local_length = sizeof local, peer_length = sizeof peer;
     if (getpeername(fd, (struct sockaddr *)peer, &peer_length) != 0) return;
     if (getsockname(fd, (struct sockaddr *)local, &local_length) != 0) return;
-    for (int index = 0; index < used; index++) {
+    struct connection_slot *found = NULL;
+    for (int index = 0; index < used && found == NULL; index++) {
         struct connection_slot *slot = &slots[index];
-        if (atomic_load(&slot->state) != SLOT_WAITING) continue;
+        int state = atomic_load(&slot->state);
+        if (state == SLOT_FREE || state == SLOT_UPDATING) continue;
         if (slot->peer_length != peer_length || slot->local_length != local_length) continue;
-        if (memcmp(slot->peer, peer, peer_length) != 0 || memcmp(slot->local, local, local_length) != 0) continue;
+        if (memcmp(slot->peer, peer, peer_length) == 0 && memcmp(slot->local, local, local_length) == 0) found = slot;
+    }
+    if (found != NULL) {
         int expected = SLOT_WAITING;
-        if (!atomic_compare_exchange_strong(&slot->state, &expected, SLOT_ANSWERED)) return;
-        int culprit = culprit_length && slot->id_length == culprit_length && memcmp(slot->id, culprit_id, culprit_length) == 0;
-        char answer[512];
-        size_t size = crash_answer(answer, sizeof answer, culprit, signal, culprit_id, culprit_length);
-        size_t offset = 0;
-        while (offset < size) {
-            ssize_t written = send(fd, answer + offset, size - offset, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (written <= 0) break;
-            offset += (size_t)written;
+        if (atomic_compare_exchange_strong(&found->state, &expected, SLOT_ANSWERED)) {
+            int culprit = culprit_length && found->id_length == culprit_length && memcmp(found->id, culprit_id, culprit_length) == 0;
+            send_answer(fd, culprit, signal, culprit_id, culprit_length);
+            return;
         }
-        shutdown(fd, SHUT_WR);
+        /* Idle between requests: answered only if its next request is already here. */
+        if (expected != SLOT_IDLE) return;
+    } else if (!is_ours(local, local_length)) {
         return;
     }
+    /* Accepted but not yet seen by the event loop, or idle with a request waiting unread: the
+     * request would die unanswered with the process. */
+    char byte;
+    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 1) return;
+    if (found != NULL) {
+        int idle = SLOT_IDLE;
+        if (!atomic_compare_exchange_strong(&found->state, &idle, SLOT_ANSWERED)) return;
+    }
+    send_answer(fd, 0, signal, culprit_id, culprit_length);
 }
 
 /* The layout getdents64(2) returns. */
@@ -166,12 +202,30 @@ struct directory_entry {
     char name[];
 };
 
+/* When `fd` is an epoll instance (NIO's event loop), takes the listening socket out of it: the
+ * dying process accepts nothing more, and connections wait in the backlog for the
+ * replacement instead of in a process the Swift backtracer is about to pause (readlink and
+ * epoll_ctl are plain system calls). */
+static void stop_accepting_through(int fd) {
+    if (listening_descriptor < 0) return;
+    char path[32] = "/proc/self/fd/", target[32];
+    struct text name = {path, 14, sizeof path - 1};
+    put_number(&name, (size_t)fd);
+    path[name.length] = 0;
+    ssize_t length = readlink(path, target, sizeof target - 1);
+    if (length <= 0) return;
+    target[length] = 0;
+    if (strcmp(target, "anon_inode:[eventpoll]") == 0) epoll_ctl(fd, EPOLL_CTL_DEL, listening_descriptor, NULL);
+}
+
 void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length) {
     int used = atomic_load(&slots_used);
-    if (used == 0) return;
     int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (directory < 0) {
-        for (int fd = 0; fd < 4096; fd++) answer_descriptor(fd, signal, culprit_id, culprit_length, used);
+        for (int fd = 0; fd < 4096; fd++) {
+            stop_accepting_through(fd);
+            answer_descriptor(fd, signal, culprit_id, culprit_length, used);
+        }
         return;
     }
     char entries[4096];
@@ -183,6 +237,7 @@ void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t
             int fd = 0, digits = 0;
             for (const char *c = entry->name; *c >= '0' && *c <= '9'; c++, digits++) fd = fd * 10 + (*c - '0');
             if (digits == 0 || fd == directory) continue;
+            stop_accepting_through(fd);
             answer_descriptor(fd, signal, culprit_id, culprit_length, used);
         }
     }

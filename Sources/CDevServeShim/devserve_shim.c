@@ -147,6 +147,8 @@ static _Atomic int worker_crashed;
 
 int devserve_shim_worker_crashed(void) { return atomic_load(&worker_crashed); }
 
+int devserve_shim_crash_signal(void) { return SIGRTMIN + 3; }
+
 static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     atomic_store(&worker_crashed, 1);
     /* The writer thread may be writing bytes it took: wait for it (briefly) so that what it
@@ -166,7 +168,7 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     devserve_shim_answer_connections(signal, current_request, current_request_length);
     /* The worker's main thread waits for this signal: it stops accepting, so no connection
      * is taken by a process that is about to die while the backtracer runs. */
-    kill(getpid(), DEVSERVE_SIGNAL_CRASHED);
+    kill(getpid(), devserve_shim_crash_signal());
     if (have_write) pthread_mutex_unlock(&write_lock);
     struct sigaction *previous = &previous_actions[signal];
     sigaction(signal, previous, NULL);

@@ -52,9 +52,11 @@ void devserve_shim_set_current_request(const char *id, size_t length);
  * WorkerEvent.crashed. Async-signal-safe. Returns the frame's size. */
 size_t devserve_shim_encode_crash_frame(unsigned char *buffer, int signal, const char *id, size_t id_length);
 
-/* Sent by the crash handler to its own process; the worker's main thread waits for it and
- * stops accepting. */
-#define DEVSERVE_SIGNAL_CRASHED SIGUSR2
+/* The signal the crash handler sends its own process; the worker's main thread waits for it
+ * and stops accepting. A real-time signal (SIGRTMIN + 3): the Swift runtime's backtracer
+ * pauses every thread with SIGUSR2, so a thread blocking or waiting for SIGUSR2 would never
+ * pause and the backtrace (and the process's death) would never come. */
+int devserve_shim_crash_signal(void);
 /* Whether the crash handler (or exit() during a request) has run: requests that reach the
  * event loop after it are answered 503 rather than started. */
 int devserve_shim_worker_crashed(void);
@@ -70,8 +72,11 @@ void devserve_shim_connection_request(int slot, const char *id, size_t length);
 int devserve_shim_connection_head(int slot);
 void devserve_shim_connection_idle(int slot);
 void devserve_shim_connection_close(int slot);
+/* The worker's listening socket, which the crash handler takes out of the event loops' epoll
+ * sets so that a dying worker accepts nothing more. */
+void devserve_shim_set_listening_descriptor(int fd);
 /* Answers every connection whose request has not started its response: 500 for request
- * `culprit_id`, 503 with Retry-After: 0 for the others, then shuts its writing side. For the
+ * `culprit_id`, 503 with Retry-After: 0 for the others, then shuts its writing side; and stops the process accepting. For the
  * crash handler and exit() during a request (signal 0). Async-signal-safe. */
 void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length);
 

@@ -18,13 +18,14 @@ extension Supervisor {
     /// blocked) and says so with what it has in flight; nothing is killed for it: a developer
     /// may be holding it in a debugger. `devserve restart` or R replaces it by hand.
     func checkHeartbeats(now: Int) {
-        for worker in workers where worker.accepting && !worker.retiring && !worker.silent && !worker.crashing {
+        for worker in workers where worker.accepting && !worker.silent && !worker.crashing && lifecycle.role(of: worker.identity) != .retiring {
             guard now - worker.lastHeard > Self.silenceLimit else { continue }
             worker.silent = true
             let seconds = (now - worker.lastHeard) / 1_000_000
             let inFlight = inFlightText(worker, now: now)
             log.warning("worker gen \(worker.generation) pid \(worker.pid) has not answered for \(seconds) s: stopped or wedged; \(inFlight) (devserve restart, or R in the inspector, replaces it)")
-            status.value = "serving generation \(worker.generation) (NOT ANSWERING for \(seconds) s: stopped or wedged; \(inFlight))"
+            worker.silentReport = "NOT ANSWERING for \(seconds) s: stopped or wedged; \(inFlight)"
+            apply(.heartbeatMissed(worker.identity))
         }
     }
 
@@ -45,7 +46,7 @@ extension Supervisor {
     /// grace; then the old worker is killed, and a stuck request whose head was not sent gets a
     /// 504 from it before it goes.
     func enforceRequestTimeout(newlyTimedOut ids: [Int]) {
-        guard let current, !current.retiring, current.replacedBecause == nil, candidate == nil else { return }
+        guard let current, lifecycle.role(of: current.identity) == .current, current.replacedBecause == nil, lifecycle.candidate == nil else { return }
         for id in ids {
             guard let record = recorder.record(id), current.inFlight[record.workerID] != nil else { continue }
             let reason = "[\(record.workerID)] \(record.method) \(Sanitize.line(record.target)) ran past --request-timeout \(RecordText.seconds(configuration.requestTimeout ?? 0))"
@@ -59,21 +60,7 @@ extension Supervisor {
     func replaceWorker(_ worker: WorkerProcess, because reason: String) {
         worker.replacedBecause = reason
         log.warning("\(reason): replacing worker gen \(worker.generation) pid \(worker.pid)")
-        startReload(reason: reason)
-    }
-
-    /// Kills retiring workers whose grace ran out.
-    func killOverdueWorkers(now: Int) {
-        for worker in workers where worker.retiring {
-            if worker.killAt == nil {
-                worker.killAt = now + Int((configuration.limits.shutdownGrace + 1) * 1_000_000)
-            } else if let at = worker.killAt, now >= at {
-                worker.killAt = .max
-                log.warning("worker gen \(worker.generation) pid \(worker.pid) did not finish within --shutdown-grace: killed; \(inFlightText(worker, now: now))")
-                worker.killedByUs = true
-                kill(worker.pid, SIGKILL)
-            }
-        }
+        apply(.reloadRequested(reason: reason, now: MonotonicClock.now()))
     }
 }
 

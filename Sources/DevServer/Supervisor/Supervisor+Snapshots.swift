@@ -13,7 +13,8 @@ extension Supervisor {
         for name in PrivateDirectory.names(in: copyDirectory) where name.hasPrefix(prefix) {
             unlink("\(copyDirectory)/\(name)")
         }
-        let needed = workers.contains { $0.pluginPath == worker.pluginPath } || pendingRestartPlugin == worker.pluginPath
+        let needed = workers.contains { $0.pluginPath == worker.pluginPath }
+            || lifecycle.backingOffGeneration.map { snapshotPath(generation: $0) } == worker.pluginPath
         if !needed { unlink(worker.pluginPath) }
     }
 

@@ -17,7 +17,7 @@ extension Supervisor {
                 log.error("worker gen \(worker.generation) pid \(worker.pid): its event stream is corrupt (\(error)); replacing it")
                 worker.eventBuffer.removeAll()
                 worker.events = -1
-                if worker === current && !worker.retiring { replaceWorker(worker, because: "the event stream of worker gen \(worker.generation) pid \(worker.pid) is corrupt") }
+                if lifecycle.role(of: worker.identity) == .current { replaceWorker(worker, because: "the event stream of worker gen \(worker.generation) pid \(worker.pid) is corrupt") }
             }
         }
         if ready(worker.stdout), let bytes = drain(&worker.stdout) {
@@ -94,8 +94,9 @@ extension Supervisor {
         worker.lastHeard = MonotonicClock.now()
         if worker.silent {
             worker.silent = false
+            worker.silentReport = nil
             log.info("worker gen \(worker.generation) pid \(worker.pid) answers again")
-            updateStatus()
+            apply(.answering(worker.identity))
         }
         switch event {
         case .hello(let version, _, _):
@@ -107,29 +108,20 @@ extension Supervisor {
             worker.pluginName = plugin
             // Said once the application is known to load: a URL printed before a plugin that
             // turns out unloadable promises what it cannot keep.
-            if !everReady { log.info("serving \(url) from \(configuration.displayName)") }
-            everReady = true
+            if !lifecycle.everReady { log.info("serving \(url) from \(configuration.displayName)") }
             log.info("worker gen \(worker.generation) pid \(worker.pid) ready: plugin \(plugin) (ABI \(abi), Swift \(swift))")
-            if worker === candidate {
-                handOver(to: worker)
-            } else {
-                worker.startAccepting()
-                updateStatus()
-            }
-        case .serving, .stoppedAccepting:
-            if case .stoppedAccepting = event { worker.stoppedAccepting = true }
-            continueHandOver()
+            apply(.ready(worker.identity, now: MonotonicClock.now()))
+        case .serving:
+            break
+        case .stoppedAccepting:
+            apply(.stoppedAccepting(worker.identity, now: MonotonicClock.now()))
         case .loadFailed(let reported):
             // The worker loaded this generation's snapshot; the user knows the file by its name.
             let reason = configuration.application == nil
                 ? reported.replacing(worker.pluginPath, with: configuration.pluginPath)
                 : reported.replacing("\(worker.pluginPath): the plugin's init failed: ", with: "\(configuration.displayName): ")
             worker.loadFailure = reason
-            if worker === candidate {
-                candidateFailed(worker, reason: reason)
-            } else {
-                log.error("cannot load the plugin: \(reason)")
-            }
+            apply(.loadFailed(worker.identity, reason: reason))
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
         case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
@@ -162,7 +154,7 @@ extension Supervisor {
             let blame = worker.culprit.flatMap { id in worker.inFlight[id].map { " while serving [\(id)] \($0.method) \(Sanitize.line($0.target))" } } ?? ""
             let what = signal == 0 ? "is exiting (exit() was called)" : "caught \(Self.signalName(Int32(signal)))"
             log.error("worker gen \(worker.generation) pid \(worker.pid) \(what)\(blame); starting its replacement")
-            if worker.ready { replace(worker, immediately: true) }
+            apply(.crashReported(worker.identity, now: MonotonicClock.now()))
         }
     }
 }

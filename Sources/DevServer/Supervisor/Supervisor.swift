@@ -47,25 +47,16 @@ public final class Supervisor {
     /// The captured history.
     public let recorder: Recorder
 
-    /// A start-up crash is a worker that dies within this long without serving.
-    private static let startupWindow = 2_000_000
-    /// Start-up crashes in a row before waiting for the plugin file to change.
-    private static let maxStartupFailures = 5
-
     let configuration: Configuration
     let log: ConsoleLog
     let socket: ListeningSocket
     private let executable: String
     let copyDirectory: String
     var workers: [WorkerProcess] = []
-    /// The worker of the generation that serves.
-    var current: WorkerProcess?
-    /// A newer generation starting up; it replaces `current` when it reports ready.
-    var candidate: WorkerProcess?
-    /// The newest generation number given out.
-    var generation = 1
-    /// Why the generation serving is not the newest build, when it is not.
-    var stale: String?
+    /// Which worker serves, which is starting, retiring or dying, the build and the reload:
+    /// every decision about workers is made there, from events; this class performs its
+    /// actions.
+    var lifecycle: WorkerLifecycle
     let pluginWatcher: FileWatcher
     /// The plugin file's directory and name, to recognise its changes.
     lazy var pluginLocation = (directory: FileWatcher.directory(of: configuration.pluginPath), name: Self.name(of: configuration.pluginPath))
@@ -74,42 +65,18 @@ public final class Supervisor {
     /// application's imported modules); a change starts a new generation.
     let applicationWatcher = FileWatcher(recursive: false)
     var applicationFiles: Set<String> = []
-    /// When to reload (debounced after the plugin file changed), and why.
-    var reloadAt: (time: Int, reason: String)?
-    /// When the plugin file was last closed after writing, for the reload latency.
-    var changedAt: Int?
     var build: BuildProcess?
-    var buildAt: Int?
-    var buildQueued = false
-    /// The generation being replaced, until it confirms it stopped accepting.
-    var handingOverFrom: WorkerProcess?
-    var handOverDeadline: Int?
-    /// The worker about to accept is a new build: say "reloaded" when it starts.
-    var announceReload = false
     /// What is serving and whether it is stale, for `devserve ls` (read on the control thread).
     let status = SharedText()
     /// What is serving and how, for the inspector's status bar.
     public let state = Shared(ServerState())
     /// Requests finished since start.
     var served = 0
-    private var instances = 0
-    var everReady = false
-    var startupFailures = 0
-    private var restartAt: Int?
-    private var restartPlan: (generation: Int, pluginPath: String)?
-    /// The snapshot a restart waiting for its backoff will load.
-    var pendingRestartPlugin: String? { restartPlan?.pluginPath }
-
-    /// Forgets a crash restart that was waiting for its backoff: a newer generation is
-    /// starting instead.
-    func cancelPendingRestart() {
-        restartAt = nil
-        restartPlan = nil
-    }
-    var waitingForChange: FileStamp?
-    var stopping = false
-    private var stopDeadline = 0
-    private var exitCode: Int32 = 0
+    /// The plugin file's stamp when the lifecycle started waiting for a change (with
+    /// --no-reload nothing watches it, so the loop compares stamps).
+    var waitingStamp: FileStamp?
+    var exitCode: Int32 = 0
+    private var lastStatus: (generation: Int?, stale: String?, silent: String?)?
     private var control: ControlServer?
     private var trimmedAtEvictions = 0
     private var trimmedAt = 0
@@ -124,6 +91,9 @@ public final class Supervisor {
         self.configuration = configuration
         self.log = log
         self.recorder = Recorder(configuration: configuration.recorder)
+        self.lifecycle = WorkerLifecycle(
+            hasBuild: configuration.build != nil, shutdownGrace: configuration.limits.shutdownGrace,
+            whatToChange: configuration.application == nil ? configuration.pluginPath : "its source files")
         self.socket = try ListeningSocket.bind(host: configuration.host, port: configuration.port)
         self.executable = WorkerExecutable.path
         let base = ProcessEnvironment.value("TMPDIR") ?? "/tmp"
@@ -201,11 +171,7 @@ public final class Supervisor {
         if pluginWatcher.isPolling && configuration.reloadOnChange {
             log.warning("inotify is unavailable: checking \(configuration.pluginPath) for changes every 250 ms")
         }
-        if let snapshot = snapshot(generation: generation) {
-            current = spawnWorker(generation: generation, pluginPath: snapshot)
-        } else {
-            exitCode = 1
-        }
+        apply(.start(now: MonotonicClock.now()))
         while !(stopping && workers.isEmpty && build == nil) && !(exitCode != 0 && workers.isEmpty) {
             pollOnce()
         }
@@ -247,27 +213,28 @@ public final class Supervisor {
         var next = lastState
         next.url = url
         next.pluginPath = configuration.displayName
-        let serving = current ?? candidate
-        next.generation = serving?.generation ?? generation
+        let serving = current ?? lifecycle.candidate.flatMap(process)
+        next.generation = serving?.generation ?? lifecycle.generation
         next.workerPID = serving?.pid
-        next.stale = stale
+        next.stale = lifecycle.stale
         next.building = build != nil
         next.served = served
         if stopping {
             next.worker = .stopping
-        } else if waitingForChange != nil {
+        } else if lifecycle.isWaitingForChange {
             next.worker = .waitingForChange
-        } else if candidate != nil && current != nil {
+        } else if lifecycle.candidate != nil && lifecycle.current != nil {
             next.worker = .reloading
-        } else if restartAt != nil {
+        } else if lifecycle.backingOffGeneration != nil {
             next.worker = .restarting
-        } else if current?.silent == true {
+        } else if let worker = lifecycle.current, lifecycle.silent.contains(worker) {
             next.worker = .stuck
-        } else if current?.ready == true {
+        } else if lifecycle.currentIsReady {
             next.worker = .serving
         } else {
             next.worker = .starting
         }
+        updateStatus()
         if next != lastState {
             var unchanged = lastState
             unchanged.served = next.served
@@ -299,23 +266,19 @@ public final class Supervisor {
     public static func requestReload() { SignalPipe.wake(SignalPipe.inspectorReloadRequest) }
 
     private func pollTimeout() -> Int32 {
-        if let reloadAt { return Int32(max(0, min(200, (reloadAt.time - MonotonicClock.now()) / 1000))) }
-        if let buildAt { return Int32(max(0, min(200, (buildAt - MonotonicClock.now()) / 1000))) }
-        if stopping || waitingForChange != nil || configuration.requestTimeout != nil || workers.contains(where: { $0.retiring }) || pluginWatcher.isPolling || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) { return 200 }
-        if let restartAt { return Int32(max(0, min(1000, (restartAt - MonotonicClock.now()) / 1000))) }
-        return 1000
+        var milliseconds = 1000
+        if let deadline = lifecycle.nextDeadline { milliseconds = max(0, min(milliseconds, (deadline - MonotonicClock.now()) / 1000 + 1)) }
+        if stopping || lifecycle.isWaitingForChange || configuration.requestTimeout != nil || !lifecycle.retiring.isEmpty || pluginWatcher.isPolling
+            || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) {
+            milliseconds = min(milliseconds, 200)
+        }
+        return Int32(milliseconds)
     }
 
     private func runTimers() {
         let now = MonotonicClock.now()
         if stopping {
-            if now >= stopDeadline {
-                for worker in workers {
-                    worker.killedByUs = true
-                    kill(worker.pid, SIGKILL)
-                }
-                if let build { kill(-build.pid, SIGKILL) }
-            }
+            apply(.tick(now: now))
             return
         }
         if let timeout = configuration.requestTimeout, configuration.capture {
@@ -328,21 +291,17 @@ public final class Supervisor {
             enforceRequestTimeout(newlyTimedOut: timedOut)
         }
         checkHeartbeats(now: now)
-        killOverdueWorkers(now: now)
         sampleMemory(now: now)
         trimMemoryAfterEvictions(now: now)
-        if let at = restartAt, now >= at, let plan = restartPlan {
-            restartAt = nil
-            current = spawnWorker(generation: plan.generation, pluginPath: plan.pluginPath)
-        }
         // Waiting for a fixed build: the plugin watcher notices it (one debounced reload).
         // Only with --no-reload is there no watcher, so the file's stamp is checked here and
         // feeds the same reload path; two paths would start two generations for one change.
-        if !configuration.reloadOnChange, reloadAt == nil, let stamp = waitingForChange,
+        if !configuration.reloadOnChange, lifecycle.reload == nil, lifecycle.isWaitingForChange, let stamp = waitingStamp,
            let current = FileStamp(path: configuration.pluginPath), current != stamp {
-            reloadAt = (now, "\(configuration.pluginPath) changed")
+            waitingStamp = current
+            apply(.pluginChanged(reason: "\(configuration.pluginPath) changed", now: now))
         }
-        runReloadTimers(now: now)
+        apply(.tick(now: now))
     }
 
     /// Evicted records leave free memory scattered between live ones, which glibc keeps;
@@ -358,11 +317,8 @@ public final class Supervisor {
 
     // MARK: Workers
 
-    /// Starts a worker of `generation` loading `pluginPath` (that generation's snapshot).
-    @discardableResult
-    func spawnWorker(generation: Int, pluginPath: String) -> WorkerProcess? {
-        guard !stopping else { return nil }
-        instances += 1
+    /// Starts `worker`, loading `pluginPath` (its generation's snapshot). - Returns: why not.
+    private func spawnWorker(_ worker: WorkerLifecycle.Worker, pluginPath: String) -> String? {
         var environment = ProcessEnvironment.all()
         if ProcessEnvironment.value("SWIFT_BACKTRACE") == nil {
             // The backtrace is the only diagnostic of a release-mode trap: keep it on, and
@@ -376,7 +332,7 @@ public final class Supervisor {
         let limits = configuration.limits
         let arguments = [
             "worker", pluginPath,
-            "--generation", String(generation), "--instance", String(instances),
+            "--generation", String(worker.generation), "--instance", String(worker.instance),
             "--threads", String(configuration.threads), "--event-loops", String(configuration.eventLoops),
             "--server-name", configuration.host, "--server-port", String(socket.port),
             "--copy-dir", copyDirectory, "--parent", String(getpid()),
@@ -387,15 +343,13 @@ public final class Supervisor {
             "--max-body", String(configuration.recorder.maxBody),
         ] + (configuration.capture ? [] : ["--no-capture"])
         do {
-            let worker = try WorkerProcess.spawn(
+            workers.append(try WorkerProcess.spawn(
                 executable: executable, arguments: arguments, listen: socket.descriptor,
-                environment: environment, generation: generation, instance: instances, pluginPath: pluginPath)
-            workers.append(worker)
-            return worker
+                environment: environment, identity: worker, pluginPath: pluginPath))
+            return nil
         } catch {
             log.error("cannot start a worker: \(error)")
-            if current == nil { exitCode = 1 }
-            return nil
+            return "cannot start a worker: \(error)"
         }
     }
 
@@ -403,8 +357,7 @@ public final class Supervisor {
     /// and any worker restarted after it crashes, load these bytes, whatever the file on disk
     /// becomes. Copying runs no plugin code.
     func snapshot(generation: Int) -> String? {
-        let name = configuration.pluginPath.split(separator: "/").last.map(String.init) ?? "plugin.so"
-        let path = "\(copyDirectory)/generation-\(generation)-\(name)"
+        let path = snapshotPath(generation: generation)
         do {
             try FileCopy.copy(from: configuration.pluginPath, to: path)
             return path
@@ -412,6 +365,12 @@ public final class Supervisor {
             log.error("cannot read the plugin \(configuration.pluginPath): \(error)")
             return nil
         }
+    }
+
+    /// Where `generation`'s snapshot is.
+    func snapshotPath(generation: Int) -> String {
+        let name = configuration.pluginPath.split(separator: "/").last.map(String.init) ?? "plugin.so"
+        return "\(copyDirectory)/generation-\(generation)-\(name)"
     }
 
     /// Reaps the workers and the build that exited; only those: another thread's children
@@ -428,8 +387,6 @@ public final class Supervisor {
             let worker = workers.remove(at: index)
             readPipes(of: worker)
             worker.closePipes()
-            worker.stoppedAccepting = true
-            defer { continueHandOver() }
             workerExited(worker, status: status)
             removeCopies(of: worker)
         }
@@ -439,11 +396,14 @@ public final class Supervisor {
         let signalled = status & 0x7F != 0
         let code = (status >> 8) & 0xFF
         let who = "worker gen \(worker.generation) pid \(worker.pid)"
-        if stopping {
+        let role = lifecycle.role(of: worker.identity)
+        var failure = ""
+        defer { apply(.exited(worker.identity, requestsInFlight: !worker.inFlight.isEmpty, failure: failure, now: MonotonicClock.now())) }
+        if role == .stopping {
             log.info("\(who) stopped")
             return
         }
-        if worker.retiring {
+        if role == .retiring {
             if worker.ready { log.info("\(who) retired") }
             if !worker.inFlight.isEmpty {
                 let why = worker.replacedBecause.map { "the worker was replaced (\($0)) and ended before this request finished" }
@@ -453,9 +413,9 @@ public final class Supervisor {
             }
             return
         }
-        if worker === candidate {
+        if role == .candidate {
             let cause = status & 0x7F != 0 ? "crashed with \(Self.signalName(status & 0x7F))" : "exited with status \((status >> 8) & 0xFF)"
-            candidateFailed(worker, reason: worker.loadFailure ?? "\(cause) during start-up\(worker.crashSummary.map { ": \($0)" } ?? "")")
+            failure = worker.loadFailure ?? "\(cause) during start-up\(worker.crashSummary.map { ": \($0)" } ?? "")"
             return
         }
         if signalled && status & 0x7F == SIGKILL && !worker.killedByUs && !worker.crashing {
@@ -490,42 +450,85 @@ public final class Supervisor {
             }
             if let journal { for id in touched { if let record = recorder.record(id) { journal.append(record, recorder: recorder) } } }
         }
-        if worker.loadFailure != nil && !everReady {
-            // The very first build does not load: nothing to serve, say why and stop.
-            exitCode = 1
-            return
-        }
-        replace(worker, immediately: false)
     }
 
-    /// Starts the worker that takes over from `worker`, once.
-    func replace(_ worker: WorkerProcess, immediately: Bool) {
-        guard !worker.replaced, current === worker, !stopping else { return }
-        worker.replaced = true
-        let ranFor = MonotonicClock.now() - worker.startedAt
-        if !worker.ready || ranFor < Self.startupWindow && worker.inFlight.isEmpty && !worker.crashing {
-            startupFailures += 1
+    // MARK: Performing the lifecycle's actions
+
+    /// The slot's worker process: starting, serving, or taking over.
+    var current: WorkerProcess? { lifecycle.current.flatMap(process) }
+
+    var stopping: Bool { lifecycle.isStopping }
+
+    func process(_ worker: WorkerLifecycle.Worker) -> WorkerProcess? {
+        workers.first { $0.instance == worker.instance }
+    }
+
+    /// Feeds `event` to the lifecycle and performs what it answers.
+    func apply(_ event: WorkerLifecycle.Event) {
+        let actions = lifecycle.handle(event)
+        for action in actions { perform(action) }
+        if lifecycle.isWaitingForChange {
+            if waitingStamp == nil { waitingStamp = FileStamp(path: configuration.pluginPath) ?? FileStamp(size: -1, modified: -1) }
         } else {
-            startupFailures = 0
+            waitingStamp = nil
         }
-        if worker.loadFailure != nil || startupFailures >= Self.maxStartupFailures {
-            waitingForChange = FileStamp(path: configuration.pluginPath) ?? FileStamp(size: -1, modified: -1)
-            log.error("the application keeps failing to start: waiting for \(configuration.application == nil ? configuration.pluginPath : "its source files") to change")
-            return
+    }
+
+    private func perform(_ action: WorkerLifecycle.Action) {
+        switch action {
+        case .spawn(let worker, let newSnapshot):
+            let path: String
+            if newSnapshot {
+                guard let copied = snapshot(generation: worker.generation) else {
+                    apply(.spawnFailed(worker, reason: "generation \(worker.generation) could not be read"))
+                    return
+                }
+                path = copied
+            } else {
+                path = snapshotPath(generation: worker.generation)
+            }
+            if let failure = spawnWorker(worker, pluginPath: path) { apply(.spawnFailed(worker, reason: failure)) }
+        case .startAccepting(let worker, let announce):
+            process(worker)?.startAccepting()
+            if let announce { log.info(announce) }
+        case .terminate(let worker):
+            if let process = process(worker) { kill(process.pid, SIGTERM) }
+        case .kill(let worker, let reason):
+            guard let process = process(worker) else { return }
+            if reason == .overdue {
+                log.warning("worker gen \(process.generation) pid \(process.pid) did not finish within --shutdown-grace: killed; \(inFlightText(process, now: MonotonicClock.now()))")
+            }
+            process.killedByUs = true
+            kill(process.pid, SIGKILL)
+        case .startBuild:
+            startBuild()
+        case .terminateBuild:
+            if let build { kill(-build.pid, SIGTERM) }
+        case .killBuild:
+            if let build { kill(-build.pid, SIGKILL) }
+        case .info(let text):
+            log.info(text)
+        case .warning(let text):
+            log.warning(text)
+        case .error(let text):
+            log.error(text)
+        case .exit(let code):
+            exitCode = code
         }
-        if candidate != nil {
-            log.info("a newer generation is starting: it takes over")
-            current = nil
-            return
-        }
-        if startupFailures > 0 && !immediately {
-            let delay = min(5_000_000, 100_000 << (startupFailures - 1))
-            log.info("restarting in \(delay / 1000) ms")
-            restartAt = MonotonicClock.now() + delay
-            restartPlan = (worker.generation, worker.pluginPath)
+    }
+
+    /// `devserve ls`'s status line, when what it says changed.
+    func updateStatus() {
+        let worker = current
+        let silentText = worker.flatMap { $0.silent ? $0.silentReport : nil }
+        let key = (generation: worker?.generation, stale: lifecycle.stale, silent: silentText)
+        if let last = lastStatus, last == key { return }
+        lastStatus = key
+        let serving = worker.map { "serving generation \($0.generation)" } ?? "not serving"
+        if let silentText {
+            status.value = "\(serving) (\(silentText))"
         } else {
-            log.info("restarting the worker")
-            current = spawnWorker(generation: worker.generation, pluginPath: worker.pluginPath)
+            status.value = lifecycle.stale.map { "\(serving) (STALE: \($0))" } ?? serving
         }
     }
 
@@ -536,18 +539,18 @@ public final class Supervisor {
         case SIGCHLD:
             break  // reaped after every poll
         case SignalPipe.reloadRequest:
-            startReload(reason: "`devserve reload` asked for a reload")
+            apply(.reloadRequested(reason: "`devserve reload` asked for a reload", now: MonotonicClock.now()))
         case SignalPipe.inspectorReloadRequest:
             if let current, current.silent {
                 replaceWorker(current, because: "R pressed in the inspector while the worker was not answering")
             } else {
-                startReload(reason: "R pressed in the inspector")
+                apply(.reloadRequested(reason: "R pressed in the inspector", now: MonotonicClock.now()))
             }
         case SignalPipe.restartRequest:
             if let current {
                 replaceWorker(current, because: "`devserve restart` asked for a new worker")
             } else {
-                startReload(reason: "`devserve restart` asked for a new worker")
+                apply(.reloadRequested(reason: "`devserve restart` asked for a new worker", now: MonotonicClock.now()))
             }
         case SIGHUP:
             if Self.terminalHungUp {
@@ -555,25 +558,14 @@ public final class Supervisor {
                 handle(signal: SIGTERM)
             } else {
                 // gunicorn's habit: `kill -HUP` reloads the application.
-                startReload(reason: "SIGHUP received")
+                apply(.reloadRequested(reason: "SIGHUP received", now: MonotonicClock.now()))
             }
         case SIGINT, SIGTERM:
-            if stopping {
-                log.info("stopping now")
-                for worker in workers {
-                    worker.killedByUs = true
-                    kill(worker.pid, SIGKILL)
-                }
-                return
+            if !stopping {
+                let inFlight = workers.reduce(0) { $0 + $1.inFlight.count }
+                log.info("stopping: \(inFlight) request(s) in flight get up to \(Int(configuration.limits.shutdownGrace)) s to finish (press Ctrl-C again to stop now)")
             }
-            stopping = true
-            restartAt = nil
-            waitingForChange = nil
-            let inFlight = workers.reduce(0) { $0 + $1.inFlight.count }
-            log.info("stopping: \(inFlight) request(s) in flight get up to \(Int(configuration.limits.shutdownGrace)) s to finish (press Ctrl-C again to stop now)")
-            for worker in workers { kill(worker.pid, SIGTERM) }
-            if let build { kill(-build.pid, SIGTERM) }
-            stopDeadline = MonotonicClock.now() + Int((configuration.limits.shutdownGrace + 2) * 1_000_000)
+            apply(.stop(now: MonotonicClock.now()))
         default:
             break
         }

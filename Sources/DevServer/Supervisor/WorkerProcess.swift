@@ -9,12 +9,12 @@ import Glibc
 /// beyond 0-2, and fork without exec in a multithreaded Swift process can hang (docs/DESIGN.md).
 final class WorkerProcess {
     let pid: pid_t
-    let generation: Int
-    let instance: Int
+    /// Who it is to the supervisor's ``WorkerLifecycle``.
+    let identity: WorkerLifecycle.Worker
+    var generation: Int { identity.generation }
+    var instance: Int { identity.instance }
     /// The snapshot of the plugin this worker loads (its generation's build).
     let pluginPath: String
-    /// Replaced by a newer generation: it finishes its requests and exits; no crash report.
-    var retiring = false
     let startedAt = MonotonicClock.now()
     /// Read ends: the event stream (fd 4 in the worker), its stdout and its stderr.
     var events: Int32
@@ -31,8 +31,6 @@ final class WorkerProcess {
     var ready = false
     /// Told to accept (SIGUSR1 sent).
     var accepting = false
-    /// Stopped accepting (it said so, or it exited).
-    var stoppedAccepting = false
     var loadFailure: String?
     /// Its crash handler reported a crash: the process is dying.
     var crashing = false
@@ -43,11 +41,9 @@ final class WorkerProcess {
     /// When the worker last said anything on its event stream (its heartbeat at least once a
     /// second while it serves).
     var lastHeard = MonotonicClock.now()
-    /// Reported as not answering (and not since recovered).
+    /// Reported as not answering (and not since recovered), and what `devserve ls` says then.
     var silent = false
-    /// Retiring: killed if still alive then (a thread stuck in the application never lets it
-    /// finish on its own).
-    var killAt: Int?
+    var silentReport: String?
     /// Why it is being replaced, when it is not a reload (--request-timeout, devserve restart).
     var replacedBecause: String?
     /// devserve sent it SIGKILL (so a SIGKILL death is not the OOM killer's).
@@ -55,16 +51,14 @@ final class WorkerProcess {
     /// Its resident memory at the last sample, in bytes, and when that was.
     var lastRSS: Int?
     var memorySampledAt = 0
-    var replaced = false
     /// Requests started and not finished: what a crash takes with it.
     var inFlight: [String: (method: String, target: String)] = [:]
     var pluginName = ""
 
-    private init(pid: pid_t, generation: Int, instance: Int, pluginPath: String, events: Int32, stdout: Int32, stderr: Int32) {
+    private init(pid: pid_t, identity: WorkerLifecycle.Worker, pluginPath: String, events: Int32, stdout: Int32, stderr: Int32) {
         self.pid = pid
         self.pluginPath = pluginPath
-        self.generation = generation
-        self.instance = instance
+        self.identity = identity
         self.events = events
         self.stdout = stdout
         self.stderr = stderr
@@ -72,7 +66,7 @@ final class WorkerProcess {
 
     /// Spawns `executable arguments…` with fd 3 = `listen`, fd 4 = an event pipe, and stdout
     /// and stderr as pipes; every other descriptor is closed in the child.
-    static func spawn(executable: String, arguments: [String], listen: Int32, environment: [String], generation: Int, instance: Int, pluginPath: String) throws -> WorkerProcess {
+    static func spawn(executable: String, arguments: [String], listen: Int32, environment: [String], identity: WorkerLifecycle.Worker, pluginPath: String) throws -> WorkerProcess {
         var eventPipe: [Int32] = [0, 0]
         var outPipe: [Int32] = [0, 0]
         var errPipe: [Int32] = [0, 0]
@@ -114,7 +108,7 @@ final class WorkerProcess {
             throw SystemCallError(call: "posix_spawn", subject: executable, errno: status)
         }
         for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
-        return WorkerProcess(pid: pid, generation: generation, instance: instance, pluginPath: pluginPath, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+        return WorkerProcess(pid: pid, identity: identity, pluginPath: pluginPath, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
     }
 
     /// Lets the worker accept connections.

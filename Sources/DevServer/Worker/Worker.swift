@@ -70,7 +70,7 @@ public enum Worker {
         sigemptyset(&stopSignals)
         sigaddset(&stopSignals, SIGTERM)
         sigaddset(&stopSignals, SIGINT)
-        sigaddset(&stopSignals, DEVSERVE_SIGNAL_CRASHED)
+        sigaddset(&stopSignals, devserve_shim_crash_signal())
         var waitSignals = stopSignals
         sigaddset(&waitSignals, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &waitSignals, nil)
@@ -80,6 +80,7 @@ public enum Worker {
         // it spawns does not keep the listening socket after devserve exits.
         let events = EventWriter(descriptor: moveAside(eventDescriptor))
         let listening = moveAside(listenDescriptor)
+        devserve_shim_set_listening_descriptor(listening)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
         FileWatchRequests.setHandler { path in events.send(.watchFile(path: path)) }
         let plugin: LoadedPlugin
@@ -159,11 +160,11 @@ public enum Worker {
         // Wait for SIGTERM or SIGINT, then stop accepting and let requests in flight finish.
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
-        if received == DEVSERVE_SIGNAL_CRASHED {
+        if received == devserve_shim_crash_signal() {
             // From the crash handler: stop accepting at once (the replacement is starting) and
             // wait for the process to die when the backtracer is done, or for a stop.
             try? server.close().wait()
-            while received == DEVSERVE_SIGNAL_CRASHED { sigwait(&stopSignals, &received) }
+            while received == devserve_shim_crash_signal() { sigwait(&stopSignals, &received) }
         }
         stopping.set()
         try? server.close().wait()
