@@ -29,6 +29,8 @@ void *devserve_shim_dlopen_now_local(const char *path) { return dlopen(path, RTL
 int devserve_shim_set_parent_death_signal(int signal) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
 }
+int devserve_shim_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
 int devserve_shim_malloc_trim(void) { return malloc_trim(0); }
 
 int devserve_shim_peer_credentials(int fd, unsigned int *uid, int *pid) {

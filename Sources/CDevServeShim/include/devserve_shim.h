@@ -23,6 +23,9 @@ void *devserve_shim_dlopen_now_local(const char *path);
 /* malloc_trim(0): returns free heap pages to the kernel. */
 int devserve_shim_malloc_trim(void);
 
+/* Names the calling thread (prctl PR_SET_NAME; 15 bytes at most), as top and gdb show it. */
+int devserve_shim_set_thread_name(const char *name);
+
 /* Sets the calling thread's parent-death signal (prctl PR_SET_PDEATHSIG). */
 int devserve_shim_set_parent_death_signal(int signal);
 

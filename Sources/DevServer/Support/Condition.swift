@@ -46,4 +46,14 @@ public final class Condition: @unchecked Sendable {
 
     /// Wakes every waiter; call with the lock held or not.
     public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Wakes at least one waiter; call with the lock held or not.
+    public func signal() { pthread_cond_signal(condition) }
+
+    /// Runs `body` with the lock released, inside a ``withLock(_:)``.
+    public func unlocked(_ body: () -> Void) {
+        pthread_mutex_unlock(mutex)
+        defer { pthread_mutex_lock(mutex) }
+        body()
+    }
 }

@@ -94,8 +94,7 @@ public enum Worker {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoops)
-        let pool = NIOThreadPool(numberOfThreads: configuration.threads)
-        pool.start()
+        let pool = ApplicationThreadPool(threads: configuration.threads)
         var gateway = GatewayExchange.Configuration()
         gateway.environ = EnvironBuilder()
         gateway.filePrefixForObserver = configuration.capture ? configuration.maxBody : 0

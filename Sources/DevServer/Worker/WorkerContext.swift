@@ -5,7 +5,7 @@ import NIOPosix
 /// event stream, the limits, and the count of requests in flight (for a graceful stop).
 final class WorkerContext: @unchecked Sendable {
     let plugin: LoadedPlugin
-    let pool: NIOThreadPool
+    let pool: ApplicationThreadPool
     let events: EventWriter
     let limits: HTTPLimits
     let gateway: GatewayExchange.Configuration
@@ -21,7 +21,7 @@ final class WorkerContext: @unchecked Sendable {
     private var inFlight = 0
     private var stopping = false
 
-    init(plugin: LoadedPlugin, pool: NIOThreadPool, events: EventWriter, limits: HTTPLimits, gateway: GatewayExchange.Configuration, generation: Int, instance: Int, capture: Bool, maxBody: Int) {
+    init(plugin: LoadedPlugin, pool: ApplicationThreadPool, events: EventWriter, limits: HTTPLimits, gateway: GatewayExchange.Configuration, generation: Int, instance: Int, capture: Bool, maxBody: Int) {
         self.plugin = plugin
         self.pool = pool
         self.events = events
@@ -51,7 +51,7 @@ final class WorkerContext: @unchecked Sendable {
             id: pending.id, generation: generation, client: "\(connection.remoteAddress):\(connection.remotePort)",
             method: pending.head.method, target: pending.head.target, version: pending.head.version.description,
             status: 0, bytes: 0, durationMicroseconds: 0, outcome: "")
-        pool.submit { [self] _ in
+        pool.submit { [self] in
             let reporter = RequestReporter(
                 events: events, head: pending.head, summary: summary, capture: capture, maxBody: maxBody,
                 requestBodySize: { pending.body.received })
