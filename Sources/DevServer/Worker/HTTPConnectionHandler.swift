@@ -60,7 +60,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var closed = false
     private var pendingRead = false
     private var lastWrite: EventLoopFuture<Void>?
-    private var idleTimer: Scheduled<Void>?
+    private var idleTimer: LazyTimer?
     /// The next request, held back until its body has arrived (up to --buffer-body), so that a
     /// slow upload waits here, on the event loop, and not in an application thread.
     private var awaiting: Pending?
@@ -185,7 +185,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
-        cancelIdleTimer()
+        idleTimer?.cancel()
         cancelBodyTimer()
         awaiting?.body.fail(.broken("the client went away"))
         awaiting = nil
@@ -472,9 +472,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Idle timeout
 
     private func startIdleTimer(context: ChannelHandlerContext) {
-        cancelIdleTimer()
+        let timer = idleTimer ?? LazyTimer(eventLoop: context.eventLoop)
+        idleTimer = timer
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(worker.limits.idleTimeout * 1000))) {
+        timer.arm(in: .milliseconds(Int64(worker.limits.idleTimeout * 1000))) {
             let (handler, context) = loop.value
             if handler.running == nil && handler.queue.isEmpty && handler.receiving == nil {
                 handler.close(context: context, afterWrites: true)
@@ -483,7 +484,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func cancelIdleTimer() {
-        idleTimer?.cancel()
-        idleTimer = nil
+        idleTimer?.disarm()
     }
 }

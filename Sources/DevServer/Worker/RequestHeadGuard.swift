@@ -26,7 +26,7 @@ final class RequestHeadGuard: ChannelInboundHandler {
     private var state = State.requestLine(0)
     private var forwarding = false
     private var endedDuringForward = false
-    private var headTimer: Scheduled<Void>?
+    private var headTimer: LazyTimer?
     private var refused = false
     /// Any byte arrived on this connection.
     private var sawBytes = false
@@ -47,6 +47,11 @@ final class RequestHeadGuard: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         startHeadTimer(context: context)
         context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        headTimer?.cancel()
+        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -99,8 +104,7 @@ final class RequestHeadGuard: ChannelInboundHandler {
 
     /// The connection handler saw a complete head: stop the head timer.
     func headReceived() {
-        headTimer?.cancel()
-        headTimer = nil
+        headTimer?.disarm()
         collecting = false
         headReads.removeAll()
         headBytesKept = 0
@@ -146,10 +150,12 @@ final class RequestHeadGuard: ChannelInboundHandler {
     }
 
     private func startHeadTimer(context: ChannelHandlerContext) {
-        guard headTimer == nil else { return }
+        let timer = headTimer ?? LazyTimer(eventLoop: context.eventLoop)
+        headTimer = timer
+        guard !timer.isArmed else { return }
         let timeout = limits.headerTimeout
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        headTimer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+        timer.arm(in: .milliseconds(Int64(timeout * 1000))) {
             let (handler, context) = loopBound.value
             if !handler.sawBytes {
                 // Nothing was asked: nothing to answer (a browser's preconnect, a port scan).
