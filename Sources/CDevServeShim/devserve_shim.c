@@ -20,6 +20,8 @@
 
 int devserve_shim_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+int devserve_shim_set_pipe_size(int fd, int bytes) { return fcntl(fd, F_SETPIPE_SZ, bytes); }
+
 int devserve_shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
@@ -32,6 +34,11 @@ int devserve_shim_set_parent_death_signal(int signal) {
 int devserve_shim_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 
 int devserve_shim_malloc_trim(void) { return malloc_trim(0); }
+
+void devserve_shim_keep_large_allocations(size_t bytes) {
+    mallopt(M_MMAP_THRESHOLD, (int)bytes);
+    mallopt(M_TRIM_THRESHOLD, (int)(2 * bytes));
+}
 
 int devserve_shim_peer_credentials(int fd, unsigned int *uid, int *pid) {
     struct ucred credentials;
@@ -70,23 +77,37 @@ void devserve_shim_events_append(const void *bytes, size_t length) {
  * whoever holds it owns those bytes, so none is written twice and frames never interleave. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The buffer the writer wrote last, kept to become the pending buffer at the next write: the
+ * two are swapped, never copied (issue 14: a copy of the whole pending buffer per write, into
+ * fresh memory, was 96% of a 1 MiB echo's page faults). Guarded by write_lock. */
+static unsigned char *spare_bytes;
+static size_t spare_capacity;
+
 int devserve_shim_events_write(int fd) {
     pthread_mutex_lock(&write_lock);
     pthread_mutex_lock(&events_lock);
-    size_t length = events_length;
-    unsigned char *copy = length ? malloc(length) : NULL;
-    if (copy != NULL) memcpy(copy, events_bytes, length);
-    if (copy != NULL || length == 0) events_length = 0;
+    unsigned char *taken = events_bytes;
+    size_t length = events_length, taken_capacity = events_capacity;
+    events_bytes = spare_bytes;
+    events_capacity = spare_capacity;
+    events_length = 0;
     pthread_mutex_unlock(&events_lock);
     int result = 0;
     size_t offset = 0;
-    while (copy != NULL && offset < length) {
-        ssize_t written = write(fd, copy + offset, length - offset);
+    while (taken != NULL && offset < length) {
+        ssize_t written = write(fd, taken + offset, length - offset);
         if (written < 0 && errno == EINTR) continue;
         if (written <= 0) { result = -1; break; }
         offset += (size_t)written;
     }
-    free(copy);
+    /* A burst's buffer is not kept forever. */
+    if (taken_capacity > (8u << 20)) {
+        free(taken);
+        taken = NULL;
+        taken_capacity = 0;
+    }
+    spare_bytes = taken;
+    spare_capacity = taken_capacity;
     pthread_mutex_unlock(&write_lock);
     return result;
 }

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Sets a pipe's capacity (fcntl F_SETPIPE_SZ); returns the new size or -1. */
+int devserve_shim_set_pipe_size(int fd, int bytes);
+
 /* pipe2(2) with O_CLOEXEC; returns 0 or -1 with errno set. */
 int devserve_shim_pipe_cloexec(int fds[2]);
 
@@ -19,6 +22,11 @@ int devserve_shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int fr
 
 /* dlopen(path, RTLD_NOW | RTLD_LOCAL). */
 void *devserve_shim_dlopen_now_local(const char *path);
+
+/* Serves allocations up to `bytes` from the heap instead of a fresh mmap each (glibc's
+ * mallopt M_MMAP_THRESHOLD, and M_TRIM_THRESHOLD twice that so a freed body is reused, not
+ * returned and faulted in again). */
+void devserve_shim_keep_large_allocations(size_t bytes);
 
 /* malloc_trim(0): returns free heap pages to the kernel. */
 int devserve_shim_malloc_trim(void);

@@ -134,6 +134,8 @@ public final class Supervisor {
             _ = devserve_shim_set_parent_death_signal(SIGTERM)
         }
         _ = Self.hadTerminal
+        // Captured bodies arrive as arrays of up to --max-body each (see Worker.run).
+        devserve_shim_keep_large_allocations(32 << 20)
         do {
             try SignalPipe.install()
         } catch {

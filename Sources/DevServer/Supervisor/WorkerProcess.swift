@@ -82,6 +82,9 @@ final class WorkerProcess {
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         posix_spawn_file_actions_adddup2(&actions, listen, Worker.listenDescriptor)
         posix_spawn_file_actions_adddup2(&actions, eventPipe[1], Worker.eventDescriptor)
+        // Captured bodies cross this pipe: at the default 64 KiB a 1 MiB echo's events took
+        // 35 reads and as many wake-ups of each side; 1 MiB is the unprivileged maximum.
+        _ = devserve_shim_set_pipe_size(eventPipe[0], 1 << 20)
         _ = devserve_shim_spawn_addclosefrom(&actions, 5)
 
         var attributes = posix_spawnattr_t()

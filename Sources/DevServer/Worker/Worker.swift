@@ -65,6 +65,10 @@ public enum Worker {
         _ = devserve_shim_set_parent_death_signal(SIGKILL)
         if configuration.parentPID != 0 && getppid() != configuration.parentPID { exit(1) }
         signal(SIGPIPE, SIG_IGN)
+        // Request and response bodies are arrays of up to --buffer-body and beyond: above
+        // glibc's default 128 KiB each was a fresh mmap, touched page by page and unmapped
+        // (issue 14; docs/DECISIONS.md).
+        devserve_shim_keep_large_allocations(32 << 20)
         // Block the stop signals in every thread; one thread waits for them with sigwait.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
