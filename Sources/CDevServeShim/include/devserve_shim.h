@@ -28,6 +28,9 @@ void *devserve_shim_dlopen_now_local(const char *path);
  * returned and faulted in again). */
 void devserve_shim_keep_large_allocations(size_t bytes);
 
+/* Bytes free in glibc's heap (mallinfo2 fordblks): what malloc_trim could hand back. */
+size_t devserve_shim_free_heap_bytes(void);
+
 /* malloc_trim(0): returns free heap pages to the kernel. */
 int devserve_shim_malloc_trim(void);
 
@@ -42,6 +45,8 @@ int devserve_shim_set_parent_death_signal(int signal);
  * whole and in order, under the lock the crash handler also takes (so no byte is written twice
  * and frames never interleave); returns 0, or -1 when the pipe is broken. */
 void devserve_shim_events_append(const void *bytes, size_t length);
+/* Appends two pieces as one (a frame's prefix and its body bytes), under one lock. */
+void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length);
 int devserve_shim_events_write(int fd);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the
  * pending event bytes to `fd` and then run whatever handler was there before (the Swift

@@ -94,6 +94,30 @@ public enum EventFrame {
         bytes = body.bytes
     }
 
+    /// The start of a `.requestBody` or `.chunk` frame, everything but its `count` body bytes,
+    /// which follow it on the stream as they are (``EventWriter/send(prefix:body:)``): a body
+    /// is copied once, into the pending buffer, not into an event and then a frame (issue 14).
+    static func bodyFramePrefix(requestBodyOf id: String, count: Int) -> [UInt8] {
+        framePrefix(.requestBody, id: id, integers: [], count: count)
+    }
+
+    static func bodyFramePrefix(chunkOf id: String, offset: Int, size: Int, count: Int) -> [UInt8] {
+        framePrefix(.chunk, id: id, integers: [offset, size], count: count)
+    }
+
+    private static func framePrefix(_ kind: Kind, id: String, integers: [Int], count: Int) -> [UInt8] {
+        var body = FieldWriter(bytes: [])
+        body.bytes.reserveCapacity(headerSize + 4 + id.utf8.count + 8 * integers.count + 4)
+        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, kind.rawValue] as [UInt8])
+        body.string(id)
+        for value in integers { body.int(value) }
+        body.length(count)
+        let length = UInt32(body.bytes.count - headerSize + 1 + count)
+        for index in 0..<4 { body.bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        body.bytes[4] = headerCheck(length: length, kind: kind.rawValue)
+        return body.bytes
+    }
+
     /// Length, check and kind.
     static let headerSize = 6
     /// The largest `length` a frame may announce.

@@ -42,6 +42,19 @@ public final class EventWriter: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Sends a frame whose last field is body bytes: `prefix` (``EventFrame/bodyFramePrefix``)
+    /// then `body`, appended to the pending buffer together, with no copy in between.
+    public func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
+        let size = prefix.count + body.count
+        condition.withLock {
+            condition.wait { buffered < Self.maxBuffered || broken }
+            guard !broken else { return }
+            prefix.withUnsafeBytes { devserve_shim_events_append2($0.baseAddress, $0.count, body.baseAddress, body.count) }
+            buffered += size
+        }
+        condition.broadcast()
+    }
+
     /// Waits until everything sent so far has been written (before the worker exits).
     public func flush() { writeBuffered() }
 

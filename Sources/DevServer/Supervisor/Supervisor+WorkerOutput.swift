@@ -7,8 +7,7 @@ extension Supervisor {
     /// Reads what `worker` wrote: every pipe, or only those in `readable` (what poll reported).
     func readPipes(of worker: WorkerProcess, readable: Set<Int32>? = nil) {
         func ready(_ descriptor: Int32) -> Bool { descriptor >= 0 && readable.map { $0.contains(descriptor) } ?? true }
-        if ready(worker.events), let bytes = drain(&worker.events) {
-            worker.eventBuffer += bytes
+        if ready(worker.events), drain(&worker.events, appendingTo: &worker.eventBuffer) {
             do {
                 for event in try EventFrame.decode(&worker.eventBuffer) { handle(event, from: worker) }
             } catch {
@@ -28,6 +27,25 @@ extension Supervisor {
             lines(bytes, buffer: &worker.stderrLine, dropped: &worker.stderrDropped) { line in
                 log.text(line, prefix: "  gen \(worker.generation) stderr |")
             }
+        }
+    }
+
+    /// Reads what is available straight onto the end of `buffer` (the event stream: no array
+    /// per wake-up in between); whether anything was read. Closes the descriptor at end of file.
+    func drain(_ descriptor: inout Int32, appendingTo buffer: inout [UInt8]) -> Bool {
+        var any = false
+        while true {
+            let count = readBuffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                buffer.append(contentsOf: readBuffer[0..<count])
+                any = true
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EINTR) {
+                close(descriptor)
+                descriptor = -1
+            }
+            return any
         }
     }
 

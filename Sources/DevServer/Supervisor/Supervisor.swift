@@ -83,7 +83,7 @@ public final class Supervisor {
     private var lastState = ServerState()
     var journal: Journal?
     /// The buffer every pipe read goes through.
-    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var readBuffer = [UInt8](repeating: 0, count: 1 << 20)
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.
@@ -308,10 +308,13 @@ public final class Supervisor {
 
     /// Evicted records leave free memory scattered between live ones, which glibc keeps;
     /// malloc_trim hands whole free pages back, so the recorder's byte cap bounds RSS too.
-    /// At most once a second, and only after evictions.
+    /// At most once a second, only after evictions, and only when over 16 MiB are free: under
+    /// a stream of large bodies the freed memory is reused at once, and trimming it each second
+    /// made every new body fault its pages in again (issue 14).
     private func trimMemoryAfterEvictions(now: Int) {
         let evictions = recorder.statistics.evictions
         guard evictions > trimmedAtEvictions, now - trimmedAt > 1_000_000 else { return }
+        guard devserve_shim_free_heap_bytes() > 16 << 20 else { return }
         trimmedAtEvictions = evictions
         trimmedAt = now
         _ = devserve_shim_malloc_trim()

@@ -56,10 +56,11 @@ final class RequestReporter: GatewayObserver {
             let now = offset
             if !bytes.isEmpty { summary.timings.lastByte = now }
             guard capture else { return }
-            let room = max(0, maxBody - kept)
-            let keep = bytes.count <= room ? bytes : Array(bytes.prefix(room))
-            kept += keep.count
-            send(.chunk(id: summary.id, offset: now, size: bytes.count, bytes: keep))
+            let count = min(bytes.count, max(0, maxBody - kept))
+            kept += count
+            flushHeld()
+            let prefix = EventFrame.bodyFramePrefix(chunkOf: summary.id, offset: now, size: bytes.count, count: count)
+            bytes.withUnsafeBytes { events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
         case .fileSent(let size, let prefix):
             summary.bytes += size
             summary.timings.lastByte = offset
@@ -89,6 +90,13 @@ final class RequestReporter: GatewayObserver {
             summary.requestBodySize = requestBodySize()
             send(.requestFinished(summary))
         }
+    }
+
+    /// Sends what was held back.
+    private func flushHeld() {
+        guard !held.isEmpty else { return }
+        events.send(contentsOf: held)
+        held.removeAll(keepingCapacity: true)
     }
 
     /// Sends `event` after whatever was held back.

@@ -67,9 +67,10 @@ final class WorkerContext: @unchecked Sendable {
     func captureRequestBody(_ pending: HTTPConnectionHandler.Pending, _ buffer: ByteBuffer) {
         let room = maxBody - pending.capturedBody
         guard room > 0 else { return }
-        let bytes = buffer.getBytes(at: buffer.readerIndex, length: min(room, buffer.readableBytes)) ?? []
-        pending.capturedBody += bytes.count
-        events.send(.requestBody(id: pending.id, bytes: bytes))
+        let count = min(room, buffer.readableBytes)
+        pending.capturedBody += count
+        let prefix = EventFrame.bodyFramePrefix(requestBodyOf: pending.id, count: count)
+        buffer.withUnsafeReadableBytes { events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
     }
 
     /// Reports a request refused before any application ran: a record of its own when

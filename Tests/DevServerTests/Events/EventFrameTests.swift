@@ -34,4 +34,15 @@ final class EventFrameTests: XCTestCase {
         XCTAssertEqual(decoded, events)
         XCTAssertEqual(buffer, [])
     }
+
+    func testABodyFrameWrittenAsPrefixAndBytesIsTheSameFrameAsTheEncodedEvent() throws {
+        let body: [UInt8] = Array(0...255) + [0, 13, 10]
+        var encoded: [UInt8] = []
+        EventFrame.encode(.requestBody(id: "1.7", bytes: body), into: &encoded)
+        EventFrame.encode(.chunk(id: "1.7", offset: 1234, size: 9999, bytes: body), into: &encoded)
+        var streamed = EventFrame.bodyFramePrefix(requestBodyOf: "1.7", count: body.count) + body
+        streamed += EventFrame.bodyFramePrefix(chunkOf: "1.7", offset: 1234, size: 9999, count: body.count) + body
+        XCTAssertEqual(streamed, encoded)
+        XCTAssertEqual(try EventFrame.decode(&streamed), [.requestBody(id: "1.7", bytes: body), .chunk(id: "1.7", offset: 1234, size: 9999, bytes: body)])
+    }
 }
