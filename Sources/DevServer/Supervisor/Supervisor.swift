@@ -504,6 +504,7 @@ public final class Supervisor {
                 log.warning("worker gen \(process.generation) pid \(process.pid) did not finish within --shutdown-grace: killed; \(inFlightText(process, now: MonotonicClock.now()))")
             }
             process.killedByUs = true
+            if process.crashing { Self.killChildren(of: process.pid) }
             kill(process.pid, SIGKILL)
         case .startBuild:
             startBuild()
@@ -519,6 +520,17 @@ public final class Supervisor {
             log.error(text)
         case .exit(let code):
             exitCode = code
+        }
+    }
+
+    /// Kills the processes `pid` started: for a crashed worker, the Swift runtime's
+    /// `swift-backtrace`, which would otherwise outlive devserve symbolicating a process that
+    /// is gone (it runs at the lowest priority, so under load it is still at work when the
+    /// worker is killed). Read from /proc/PID/task/TID/children.
+    static func killChildren(of pid: pid_t) {
+        for task in PrivateDirectory.names(in: "/proc/\(pid)/task") {
+            guard let text = FileBytes.read("/proc/\(pid)/task/\(task)/children").map({ String(decoding: $0, as: UTF8.self) }) else { continue }
+            for child in text.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, SIGKILL) }
         }
     }
 

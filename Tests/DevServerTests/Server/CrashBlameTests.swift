@@ -69,6 +69,21 @@ final class CrashBlameTests: XCTestCase {
         XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "fine", "a new worker serves the next request")
     }
 
+    func testACrashStormKeepsAtMostEightCrashedWorkersWaitingForTheirBacktraces() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        for _ in 0..<14 {
+            let client = try RawClient(port: server.port)
+            try client.send("GET /trap HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(RawResponse(client.readUntilClose().bytes).status, 500)
+        }
+        let alive = server.workerPIDs.filter { kill($0, 0) == 0 }
+        XCTAssertLessThanOrEqual(alive.count, Supervisor.maxDyingWorkers + 2, "crashed workers pile up: \(alive.count) alive")
+        XCTAssertTrue(server.waitForLog("is killed before its backtrace is done"), server.log)
+        let client = try RawClient(port: server.port)
+        try client.send("GET /log HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse(timeout: 10).bodyText, "logged\n", "the server still serves")
+    }
+
     func testTextThatLooksLikeACrashReportDoesNotRestartTheWorker() throws {
         let directory = try makeScratchDirectory("crashtext")
         defer { try? FileManager.default.removeItem(atPath: directory) }
