@@ -29,17 +29,60 @@ public final class ConsoleLog: @unchecked Sendable {
     /// `127.0.0.1:50312 - "GET /path HTTP/1.1" 200 13 B 0.41 ms gen 1 [1.7]`
     public func access(_ summary: RequestSummary) {
         guard eventLog == nil else { return }
-        let request = "\"\(summary.method) \(Sanitize.line(summary.target)) \(summary.version)\""
-        let status = summary.status == 0 ? "---" : String(summary.status)
-        var line = "\(summary.client) - \(request) \(status) \(summary.bytes) B \(Self.duration(summary.durationMicroseconds)) gen \(summary.generation) [\(summary.id)]"
-        if summary.outcome != "complete" { line += " (\(summary.outcome))" }
-        let colour = Self.colour(status: summary.status)
-        let text = color && colour != nil ? "\u{1B}[\(colour!)m\(line)\u{1B}[0m\n" : line + "\n"
+        // Appended as bytes into the pending buffer, under one lock: no String per piece
+        // (issue 14: the interpolated line was 11% of the supervisor's time per request).
+        let colour = color ? Self.colour(status: summary.status) : nil
+        let target = Sanitize.line(summary.target)
         let flushNow = lock.withLock { () -> Bool in
-            pending.append(contentsOf: text.utf8)
+            if let colour { pending.append(contentsOf: "\u{1B}[\(colour)m".utf8) }
+            pending.append(contentsOf: summary.client.utf8)
+            pending.append(contentsOf: " - \"".utf8)
+            pending.append(contentsOf: summary.method.utf8)
+            pending.append(32)
+            pending.append(contentsOf: target.utf8)
+            pending.append(32)
+            pending.append(contentsOf: summary.version.utf8)
+            pending.append(contentsOf: "\" ".utf8)
+            if summary.status == 0 { pending.append(contentsOf: "---".utf8) } else { Self.appendDecimal(summary.status, to: &pending) }
+            pending.append(32)
+            Self.appendDecimal(summary.bytes, to: &pending)
+            pending.append(contentsOf: " B ".utf8)
+            Self.appendDuration(summary.durationMicroseconds, to: &pending)
+            pending.append(contentsOf: " gen ".utf8)
+            Self.appendDecimal(summary.generation, to: &pending)
+            pending.append(contentsOf: " [".utf8)
+            pending.append(contentsOf: summary.id.utf8)
+            pending.append(93)
+            if summary.outcome != "complete" {
+                pending.append(contentsOf: " (".utf8)
+                pending.append(contentsOf: summary.outcome.utf8)
+                pending.append(41)
+            }
+            if colour != nil { pending.append(contentsOf: "\u{1B}[0m".utf8) }
+            pending.append(10)
             return pending.count >= 64 * 1024
         }
         if flushNow { flush() }
+    }
+
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 {
+            bytes.append(45)
+            appendDecimal(-value, to: &bytes)
+            return
+        }
+        if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+        bytes.append(UInt8(48 + value % 10))
+    }
+
+    /// ``duration(_:)``'s text, appended: "734 µs", "1.25 ms", "12 ms", "1.5 s".
+    static func appendDuration(_ microseconds: Int, to bytes: inout [UInt8]) {
+        if microseconds < 1000 {
+            appendDecimal(microseconds, to: &bytes)
+            bytes.append(contentsOf: " µs".utf8)
+        } else {
+            bytes.append(contentsOf: duration(microseconds).utf8)
+        }
     }
 
     /// Writes the access-log lines held back (whole lines, in order).
@@ -131,27 +174,5 @@ public final class ConsoleLog: @unchecked Sendable {
         case 500...: return "31"
         default: return "35"
         }
-    }
-}
-
-/// Makes untrusted text safe to print on one terminal line.
-public enum Sanitize {
-    /// Text from elsewhere (a control socket's answer) made safe for a terminal: line ends
-    /// kept, every other control character shown as an escape.
-    public static func lines(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line($0.hasSuffix("\r") ? String($0.dropLast()) : String($0)) }.joined(separator: "\n")
-    }
-
-    /// Control characters (escape sequences among them) become visible escapes.
-    public static func line(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x09: result += " "
-            case 0..<0x20, 0x7F, 0x80..<0xA0: result += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }
