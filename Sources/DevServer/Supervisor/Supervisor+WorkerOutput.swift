@@ -156,7 +156,7 @@ extension Supervisor {
                 ? reported.replacing(worker.pluginPath, with: configuration.pluginPath)
                 : reported.replacing("\(worker.pluginPath): the plugin's init failed: ", with: "\(configuration.displayName): ")
             worker.loadFailure = reason
-            apply(.loadFailed(worker.identity, reason: reason))
+            apply(.loadFailed(worker.identity, reason: reason, now: MonotonicClock.now()))
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
         case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:

@@ -66,7 +66,7 @@ struct WorkerLifecycle {
         /// The worker could not be spawned (or its snapshot copied); `reason` says why.
         case spawnFailed(Worker, reason: String)
         case ready(Worker, now: Int)
-        case loadFailed(Worker, reason: String)
+        case loadFailed(Worker, reason: String, now: Int)
         case stoppedAccepting(Worker, now: Int)
         /// A crash frame from the worker's own crash handler (it is dying).
         case crashReported(Worker, now: Int)
@@ -232,10 +232,10 @@ struct WorkerLifecycle {
                 phase = .serving(worker)
                 actions.append(.startAccepting(worker, announce: nil))
             }
-        case .loadFailed(let worker, let reason):
+        case .loadFailed(let worker, let reason, let now):
             loadFailed.insert(worker)
             if worker == candidate {
-                candidateFailed(worker, reason: reason, now: now(event), &actions)
+                candidateFailed(worker, reason: reason, now: now, &actions)
             } else if !isStopping {
                 actions.append(.error("cannot load the plugin: \(reason)"))
             }
@@ -289,17 +289,6 @@ struct WorkerLifecycle {
             if case .running = build { actions.append(.terminateBuild) }
         }
         return actions
-    }
-
-    private func now(_ event: Event) -> Int {
-        switch event {
-        case .start(let now), .ready(_, let now), .stoppedAccepting(_, let now), .crashReported(_, let now), .exited(_, _, _, let now),
-             .pluginChanged(_, let now), .sourcesChanged(_, let now), .buildFinished(_, _, let now), .reloadRequested(_, let now),
-             .tick(let now), .stop(let now):
-            return now
-        case .spawnFailed, .loadFailed, .heartbeatMissed, .answering, .buildCouldNotStart:
-            return 0
-        }
     }
 
     private mutating func newWorker(generation: Int, now: Int) -> Worker {

@@ -137,20 +137,21 @@ final class WorkerLifecycleTests: XCTestCase {
 
     func testAFirstGenerationThatCannotLoadStopsDevserve() {
         let worker = spawned(feed(.start(now: now)))[0]
-        XCTAssertEqual(feed(.loadFailed(worker, reason: "app.so: not an ELF file")), [.error("cannot load the plugin: app.so: not an ELF file")])
+        XCTAssertEqual(feed(.loadFailed(worker, reason: "app.so: not an ELF file", now: now)), [.error("cannot load the plugin: app.so: not an ELF file")])
         XCTAssertEqual(exit(worker), [.exit(code: 1)])
     }
 
     func testACandidateThatCannotLoadLeavesTheOldGenerationServingAndMarksItStale() {
         let old = serving()
         let next = reloading()
-        let actions = feed(.loadFailed(next, reason: "undefined symbol"))
+        let actions = feed(.loadFailed(next, reason: "undefined symbol", now: now))
         XCTAssertEqual(actions, [
             .error("generation 2 cannot serve: undefined symbol"),
             .error("STALE BUILD: still serving generation 1; the next change tries again"),
         ])
         XCTAssertEqual(machine.stale, "generation 2 failed: undefined symbol")
         XCTAssertEqual(machine.phase, .serving(old))
+        XCTAssertEqual(feed(.tick(now: now + 5_500_000)), [], "a failed candidate gets the grace from its failure to exit, not an overdue kill")
         XCTAssertEqual(exit(next), [], "its exit after the failure is quiet")
         let fixed = reloading()
         feed(.ready(fixed, now: now))
@@ -240,7 +241,7 @@ final class WorkerLifecycleTests: XCTestCase {
     func testAChangeWhileWaitingForAFixStartsOneGenerationThatServesAtOnce() {
         let worker = serving()
         let restarted = spawned(feed(.crashReported(worker, now: now + 3_000_000)))[0]
-        feed(.loadFailed(restarted, reason: "init failed"))
+        feed(.loadFailed(restarted, reason: "init failed", now: now))
         XCTAssertEqual(exit(restarted), [.error("the application keeps failing to start: waiting for app.so to change")])
         XCTAssertEqual(machine.phase, .waitingForChange)
         feed(.pluginChanged(reason: "app.so changed", now: now))
