@@ -30,23 +30,6 @@ extension Supervisor {
         }
     }
 
-    /// Crashed workers waiting for their backtrace: each is a paused process with its memory,
-    /// and its backtracer runs at the lowest priority, so a crash storm could pile up
-    /// hundreds. Beyond this many the oldest is killed (with its backtracer); its record keeps
-    /// the signal and the runtime's one-line reason, without the backtrace.
-    public static let maxDyingWorkers = 8
-
-    func limitDyingWorkers() {
-        let dying = workers.filter(\.crashing)
-        guard dying.count > Self.maxDyingWorkers else { return }
-        for worker in dying.prefix(dying.count - Self.maxDyingWorkers) where !worker.killedByUs {
-            log.warning("worker gen \(worker.generation) pid \(worker.pid) is killed before its backtrace is done: \(dying.count) crashed workers are waiting for theirs")
-            worker.killedByUs = true
-            Self.killChildren(of: worker.pid)
-            kill(worker.pid, SIGKILL)
-        }
-    }
-
     /// Reads what is available straight onto the end of `buffer` (the event stream: no array
     /// per wake-up in between); whether anything was read. Closes the descriptor at end of file.
     func drain(_ descriptor: inout Int32, appendingTo buffer: inout [UInt8]) -> Bool {
@@ -190,7 +173,6 @@ extension Supervisor {
             let what = signal == 0 ? "is exiting (exit() was called)" : "caught \(Self.signalName(Int32(signal)))"
             log.error("worker gen \(worker.generation) pid \(worker.pid) \(what)\(blame); starting its replacement")
             apply(.crashReported(worker.identity, now: MonotonicClock.now()))
-            limitDyingWorkers()
         }
     }
 }

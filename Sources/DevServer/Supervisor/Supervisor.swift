@@ -460,6 +460,9 @@ public final class Supervisor {
 
     // MARK: Performing the lifecycle's actions
 
+    /// Crashed workers left to finish their backtraces (``WorkerLifecycle``).
+    public static let maxDyingWorkers = WorkerLifecycle.maxWaitingForBacktrace
+
     /// The slot's worker process: starting, serving, or taking over.
     var current: WorkerProcess? { lifecycle.current.flatMap(process) }
 
@@ -501,8 +504,13 @@ public final class Supervisor {
             if let process = process(worker) { kill(process.pid, SIGTERM) }
         case .kill(let worker, let reason):
             guard let process = process(worker) else { return }
-            if reason == .overdue {
+            switch reason {
+            case .overdue:
                 log.warning("worker gen \(process.generation) pid \(process.pid) did not finish within --shutdown-grace: killed; \(inFlightText(process, now: MonotonicClock.now()))")
+            case .backtraceQueueFull(let waiting):
+                log.warning("worker gen \(process.generation) pid \(process.pid) is killed before its backtrace is done: \(waiting) crashed workers are waiting for theirs")
+            case .superseded, .stopping:
+                break
             }
             process.killedByUs = true
             if process.crashing { Self.killChildren(of: process.pid) }

@@ -112,7 +112,15 @@ struct WorkerLifecycle {
         case overdue
         /// The stop's deadline passed, or Ctrl-C was pressed twice.
         case stopping
+        /// Crashed, and more than ``maxWaitingForBacktrace`` crashed workers are waiting for
+        /// their backtraces: the oldest go first.
+        case backtraceQueueFull(waiting: Int)
     }
+
+    /// Crashed workers left to finish their backtraces: each is a paused process with its
+    /// memory, and its backtracer runs at the lowest priority, so a storm of crashes could pile
+    /// up hundreds (57 after 50 traps on a debug build).
+    static let maxWaitingForBacktrace = 8
 
     /// A start-up crash is a worker that dies within this long without serving.
     static let startupWindow = 2_000_000
@@ -141,6 +149,8 @@ struct WorkerLifecycle {
     private(set) var silent: Set<Worker> = []
     private(set) var live: Set<Worker> = []
     private var crashReported: Set<Worker> = []
+    /// Crashed workers killed before their backtrace was done.
+    private var backtraceAbandoned: Set<Worker> = []
     private var loadFailed: Set<Worker> = []
     /// When the change that started the reload in progress happened, for its latency.
     private var changedAt: Int?
@@ -243,9 +253,15 @@ struct WorkerLifecycle {
             finishHandOver(from: worker, now: now, &actions)
         case .crashReported(let worker, let now):
             crashReported.insert(worker)
-            guard !isStopping, currentIsReady, worker == current else { break }
-            dying.insert(worker)
-            replace(worker, immediately: true, requestsInFlight: true, now: now, &actions)
+            if !isStopping, currentIsReady, worker == current {
+                dying.insert(worker)
+                replace(worker, immediately: true, requestsInFlight: true, now: now, &actions)
+            }
+            let waiting = crashReported.subtracting(backtraceAbandoned).filter(live.contains).sorted { $0.instance < $1.instance }
+            for oldest in waiting.prefix(max(0, waiting.count - Self.maxWaitingForBacktrace)) {
+                backtraceAbandoned.insert(oldest)
+                actions.append(.kill(oldest, .backtraceQueueFull(waiting: waiting.count)))
+            }
         case .exited(let worker, let requestsInFlight, let failure, let now):
             exited(worker, requestsInFlight: requestsInFlight, failure: failure, now: now, &actions)
         case .heartbeatMissed(let worker):
@@ -348,6 +364,7 @@ struct WorkerLifecycle {
             retiring[worker] = nil
             dying.remove(worker)
             crashReported.remove(worker)
+            backtraceAbandoned.remove(worker)
             loadFailed.remove(worker)
         }
         switch role {

@@ -277,4 +277,21 @@ final class WorkerLifecycleTests: XCTestCase {
         feed(.answering(worker))
         XCTAssertFalse(machine.silent.contains(worker))
     }
+
+    func testACrashStormKillsTheOldestCrashedWorkersBeyondEightWaitingForBacktraces() {
+        var worker = serving()
+        var crashed: [Worker] = []
+        var killedAt: [Int: [Worker]] = [:]
+        for round in 0..<10 {
+            let actions = feed(.crashReported(worker, now: now + round))
+            crashed.append(worker)
+            killedAt[round] = killed(actions)
+            worker = spawned(actions)[0]
+            feed(.ready(worker, now: now + round))
+        }
+        XCTAssertEqual((0..<8).flatMap { killedAt[$0] ?? [] }, [], "up to eight wait for their backtraces")
+        XCTAssertEqual(killedAt[8], [crashed[0]], "the ninth crash kills the oldest")
+        XCTAssertEqual(killedAt[9], [crashed[1]], "once each")
+        XCTAssertEqual(exit(crashed[0], inFlight: true), [])
+    }
 }
