@@ -73,10 +73,6 @@ static int events_reserve(size_t length) {
     return 1;
 }
 
-void devserve_shim_events_append(const void *bytes, size_t length) {
-    devserve_shim_events_append2(bytes, length, NULL, 0);
-}
-
 void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length) {
     pthread_mutex_lock(&events_lock);
     if (events_reserve(first_length + second_length)) {

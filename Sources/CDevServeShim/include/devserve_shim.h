@@ -41,11 +41,10 @@ int devserve_shim_set_thread_name(const char *name);
 int devserve_shim_set_parent_death_signal(int signal);
 
 /* The worker's pending event bytes, kept in C so that a crash handler can flush them.
- * append: copies bytes in (thread-safe). write: takes everything pending and writes it to fd,
+ * append2: copies two pieces in as one (a frame's prefix and its body bytes; thread-safe).
+ * write: takes everything pending and writes it to fd,
  * whole and in order, under the lock the crash handler also takes (so no byte is written twice
  * and frames never interleave); returns 0, or -1 when the pipe is broken. */
-void devserve_shim_events_append(const void *bytes, size_t length);
-/* Appends two pieces as one (a frame's prefix and its body bytes), under one lock. */
 void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length);
 int devserve_shim_events_write(int fd);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the

@@ -33,24 +33,22 @@ public final class EventWriter: @unchecked Sendable {
         guard !events.isEmpty else { return }
         var frame: [UInt8] = []
         for event in events { EventFrame.encode(event, into: &frame) }
-        condition.withLock {
-            condition.wait { buffered < Self.maxBuffered || broken }
-            guard !broken else { return }
-            frame.withUnsafeBytes { devserve_shim_events_append($0.baseAddress, $0.count) }
-            buffered += frame.count
-        }
-        condition.broadcast()
+        frame.withUnsafeBytes { append(prefix: [], body: $0) }
     }
 
     /// Sends a frame whose last field is body bytes: `prefix` (``EventFrame/bodyFramePrefix``)
     /// then `body`, appended to the pending buffer together, with no copy in between.
     public func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
-        let size = prefix.count + body.count
+        append(prefix: prefix, body: body)
+    }
+
+    /// Hands bytes to the C buffer, waiting while too much is buffered.
+    private func append(prefix: [UInt8], body: UnsafeRawBufferPointer) {
         condition.withLock {
             condition.wait { buffered < Self.maxBuffered || broken }
             guard !broken else { return }
             prefix.withUnsafeBytes { devserve_shim_events_append2($0.baseAddress, $0.count, body.baseAddress, body.count) }
-            buffered += size
+            buffered += prefix.count + body.count
         }
         condition.broadcast()
     }

@@ -18,9 +18,8 @@ extension Supervisor {
     /// blocked) and says so with what it has in flight; nothing is killed for it: a developer
     /// may be holding it in a debugger. `devserve restart` or R replaces it by hand.
     func checkHeartbeats(now: Int) {
-        for worker in workers where worker.accepting && !worker.silent && !worker.crashing && lifecycle.role(of: worker.identity) != .retiring {
+        for worker in workers where worker.accepting && !worker.crashing && !lifecycle.silent.contains(worker.identity) && lifecycle.role(of: worker.identity) != .retiring {
             guard now - worker.lastHeard > Self.silenceLimit else { continue }
-            worker.silent = true
             let seconds = (now - worker.lastHeard) / 1_000_000
             let inFlight = inFlightText(worker, now: now)
             log.warning("worker gen \(worker.generation) pid \(worker.pid) has not answered for \(seconds) s: stopped or wedged; \(inFlight) (devserve restart, or R in the inspector, replaces it)")

@@ -52,21 +52,7 @@ extension Supervisor {
     /// Reads what is available; nil when nothing was. Closes the descriptor at end of file.
     func drain(_ descriptor: inout Int32) -> [UInt8]? {
         var result: [UInt8] = []
-        while true {
-            // One buffer for every read: zeroing a fresh 64 KiB per pipe per wake-up cost the
-            // loop 4% of its time under load.
-            let count = readBuffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count > 0 {
-                result += readBuffer[0..<count]
-                continue
-            }
-            if count == 0 || (errno != EAGAIN && errno != EINTR) {
-                close(descriptor)
-                descriptor = -1
-            }
-            break
-        }
-        return result.isEmpty ? nil : result
+        return drain(&descriptor, appendingTo: &result) ? result : nil
     }
 
     /// The longest line kept from a worker's output; the rest of a longer one is counted and
@@ -110,8 +96,7 @@ extension Supervisor {
     func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(event) : nil
         worker.lastHeard = MonotonicClock.now()
-        if worker.silent {
-            worker.silent = false
+        if lifecycle.silent.contains(worker.identity) {
             worker.silentReport = nil
             log.info("worker gen \(worker.generation) pid \(worker.pid) answers again")
             apply(.answering(worker.identity))

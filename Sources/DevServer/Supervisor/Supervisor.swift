@@ -546,7 +546,7 @@ public final class Supervisor {
     /// `devserve ls`'s status line, when what it says changed.
     func updateStatus() {
         let worker = current
-        let silentText = worker.flatMap { $0.silent ? $0.silentReport : nil }
+        let silentText = worker?.silentReport
         let key = (generation: worker?.generation, stale: lifecycle.stale, silent: silentText)
         if let last = lastStatus, last == key { return }
         lastStatus = key
@@ -567,7 +567,7 @@ public final class Supervisor {
         case SignalPipe.reloadRequest:
             apply(.reloadRequested(reason: "`devserve reload` asked for a reload", now: MonotonicClock.now()))
         case SignalPipe.inspectorReloadRequest:
-            if let current, current.silent {
+            if let current, lifecycle.silent.contains(current.identity) {
                 replaceWorker(current, because: "R pressed in the inspector while the worker was not answering")
             } else {
                 apply(.reloadRequested(reason: "R pressed in the inspector", now: MonotonicClock.now()))

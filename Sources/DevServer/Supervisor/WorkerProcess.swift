@@ -41,8 +41,8 @@ final class WorkerProcess {
     /// When the worker last said anything on its event stream (its heartbeat at least once a
     /// second while it serves).
     var lastHeard = MonotonicClock.now()
-    /// Reported as not answering (and not since recovered), and what `devserve ls` says then.
-    var silent = false
+    /// What `devserve ls` says while the worker is not answering (the lifecycle knows whether
+    /// it is; this is the words, with the requests in flight then).
     var silentReport: String?
     /// Why it is being replaced, when it is not a reload (--request-timeout, devserve restart).
     var replacedBecause: String?
