@@ -5,11 +5,10 @@ import XCTest
 /// Issue 12, sections 5 and 6: what an application writes cannot silence or swamp the
 /// supervisor, and idle control clients cost no thread each.
 final class BoundedTests: XCTestCase {
-    private var directory: String!
+    private var application: ScratchApplication!
 
     override func setUpWithError() throws {
-        directory = try makeScratchDirectory("bounded")
-        try """
+        application = try ScratchApplication("noisy", source: """
             import os, sys
             def application(environ, start_response):
                 path = environ["PATH_INFO"]
@@ -23,13 +22,13 @@ final class BoundedTests: XCTestCase {
                 start_response("200 OK", [("Content-Type", "text/plain")])
                 return [b"ok"]
 
-            """.write(toFile: directory + "/noisy.py", atomically: false, encoding: .utf8)
+            """)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override func tearDown() { application.remove() }
 
     func testALineWithoutEndIsCutAndCountedNotHeld() throws {
-        let server = try PythonSupport.serve(directory + "/noisy.py", python: "python3")
+        let server = try PythonSupport.serve(application.path, python: "python3")
         XCTAssertEqual(try PythonSupport.request(server.port, "/long").bodyText, "ok")
         XCTAssertTrue(server.waitForLog("more bytes of that line not shown]"), String(server.log.suffix(500)))
         XCTAssertTrue(server.log.contains("[… 1983616 more bytes of that line not shown]"), String(server.log.suffix(300)))
@@ -37,7 +36,7 @@ final class BoundedTests: XCTestCase {
     }
 
     func testACorruptEventStreamIsAnErrorAndTheWorkerIsReplaced() throws {
-        let server = try PythonSupport.serve(directory + "/noisy.py", python: "python3")
+        let server = try PythonSupport.serve(application.path, python: "python3")
         _ = try PythonSupport.request(server.port, "/corrupt")
         XCTAssertTrue(server.waitForLog("its event stream is corrupt"), server.log)
         XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)

@@ -49,9 +49,7 @@ final class CrashBlameTests: XCTestCase {
     }
 
     func testAnExitInsideARequestAnswersItsClient500() throws {
-        let directory = try makeScratchDirectory("exitanswer")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try """
+        let application = try ScratchApplication("quitter", source: """
             import ctypes
             def application(environ, start_response):
                 if environ["PATH_INFO"] == "/exit":
@@ -59,8 +57,9 @@ final class CrashBlameTests: XCTestCase {
                 start_response("200 OK", [("Content-Type", "text/plain")])
                 return [b"fine"]
 
-            """.write(toFile: directory + "/quitter.py", atomically: false, encoding: .utf8)
-        let server = try PythonSupport.serve(directory + "/quitter.py", python: "python3")
+            """)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
         let client = try RawClient(port: server.port)
         try client.send("GET /exit HTTP/1.1\r\nHost: t\r\n\r\n")
         let response = RawResponse(client.readUntilClose().bytes)
@@ -85,10 +84,8 @@ final class CrashBlameTests: XCTestCase {
     }
 
     func testTextThatLooksLikeACrashReportDoesNotRestartTheWorker() throws {
-        let directory = try makeScratchDirectory("crashtext")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         // Written to the worker's real stderr, as a plugin's own logging would be.
-        try """
+        let application = try ScratchApplication("liar", source: """
             import sys
             def application(environ, start_response):
                 sys.__stderr__.write("*** Program crashed: Bad pointer dereference at 0x0000000000000000 ***\\n")
@@ -96,8 +93,9 @@ final class CrashBlameTests: XCTestCase {
                 start_response("200 OK", [("Content-Type", "text/plain")])
                 return [b"fine"]
 
-            """.write(toFile: directory + "/liar.py", atomically: false, encoding: .utf8)
-        let server = try PythonSupport.serve(directory + "/liar.py", python: "python3")
+            """)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
         for _ in 0..<20 {
             XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "fine")
         }

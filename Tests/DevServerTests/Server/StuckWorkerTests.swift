@@ -4,11 +4,10 @@ import XCTest
 
 /// Issue 12, section 3: a stuck request or a stuck worker is noticed and, when asked, ended.
 final class StuckWorkerTests: XCTestCase {
-    private var directory: String!
+    private var application: ScratchApplication!
 
     override func setUpWithError() throws {
-        directory = try makeScratchDirectory("stuck")
-        try """
+        application = try ScratchApplication("loop", source: """
             def application(environ, start_response):
                 if environ["PATH_INFO"] == "/loop":
                     while True:
@@ -16,13 +15,13 @@ final class StuckWorkerTests: XCTestCase {
                 start_response("200 OK", [("Content-Type", "text/plain")])
                 return [b"fine"]
 
-            """.write(toFile: directory + "/loop.py", atomically: false, encoding: .utf8)
+            """)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override func tearDown() { application.remove() }
 
     func testARequestPastTheRequestTimeoutGetsItsWorkerReplacedAndItsClientA504() throws {
-        let server = try PythonSupport.serve(directory + "/loop.py", python: "python3", arguments: ["--request-timeout", "1", "--shutdown-grace", "1"])
+        let server = try PythonSupport.serve(application.path, python: "python3", arguments: ["--request-timeout", "1", "--shutdown-grace", "1"])
         let client = try RawClient(port: server.port)
         try client.send("GET /loop HTTP/1.1\r\nHost: t\r\n\r\n")
         let (bytes, closed) = client.readUntilClose(timeout: 10)

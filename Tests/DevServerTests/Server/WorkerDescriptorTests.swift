@@ -5,11 +5,10 @@ import XCTest
 /// Issue 12, section 5: the application cannot silence the event stream or keep the
 /// listening socket, and exit() during a request is recorded on it.
 final class WorkerDescriptorTests: XCTestCase {
-    private var directory: String!
+    private var application: ScratchApplication!
 
     override func setUpWithError() throws {
-        directory = try makeScratchDirectory("fds")
-        try """
+        application = try ScratchApplication("fds", source: """
             import ctypes, os, subprocess
             def application(environ, start_response):
                 path = environ["PATH_INFO"]
@@ -30,13 +29,13 @@ final class WorkerDescriptorTests: XCTestCase {
                 start_response("200 OK", [("Content-Type", "text/plain")])
                 return [body]
 
-            """.write(toFile: directory + "/fds.py", atomically: false, encoding: .utf8)
+            """)
     }
 
-    override func tearDown() { try? FileManager.default.removeItem(atPath: directory) }
+    override func tearDown() { application.remove() }
 
     func testExitDuringARequestIsRecordedOnItAndTheNextRequestIsServed() throws {
-        let server = try PythonSupport.serve(directory + "/fds.py", python: "python3")
+        let server = try PythonSupport.serve(application.path, python: "python3")
         _ = try PythonSupport.request(server.port, "/exit")
         XCTAssertTrue(server.waitForLog("is exiting (exit() was called) while serving ["), server.log)
         XCTAssertEqual(try PythonSupport.request(server.port, "/").bodyText, "ok")
@@ -46,7 +45,7 @@ final class WorkerDescriptorTests: XCTestCase {
     }
 
     func testWritingToOrClosingDescriptor4DoesNotSilenceCapture() throws {
-        let server = try PythonSupport.serve(directory + "/fds.py", python: "python3")
+        let server = try PythonSupport.serve(application.path, python: "python3")
         XCTAssertEqual(try PythonSupport.request(server.port, "/fd4").bodyText, "wrote to fd 4", "fd 4 is /dev/null now")
         _ = try PythonSupport.request(server.port, "/after")
         XCTAssertEqual(try PythonSupport.record(server.port, target: "/after").summary.status, 200, "capture goes on")
@@ -54,7 +53,7 @@ final class WorkerDescriptorTests: XCTestCase {
     }
 
     func testAChildTheApplicationSpawnsDoesNotKeepTheListeningSocket() throws {
-        let server = try PythonSupport.serve(directory + "/fds.py", python: "python3")
+        let server = try PythonSupport.serve(application.path, python: "python3")
         let port = server.port
         // Read by length, not to the close: the child also inherits this connection (NIO accepts
         // without SOCK_CLOEXEC), so the close would wait for it.
