@@ -114,7 +114,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
             }
             let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
-            if running == nil { crashSlot.waiting(for: pending.id) }
             receiving = pending
             queue.append(.request(pending))
             startNext(context: context)
@@ -278,6 +277,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case .request(let pending):
             if shouldBuffer(pending) {
                 awaiting = pending
+                crashSlot.waiting(for: pending.id)
                 startBodyTimer(context: context)
             } else {
                 run(pending, context: context)
