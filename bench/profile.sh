@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Where devserve's CPU goes per request, per process, with one command (issue 14).
 #
-#   bench/profile.sh [--no-capture] [--echo] [SECONDS]
+#   bench/profile.sh [--no-capture] [--echo] [--app SPEC] [SECONDS]
 #
 # Builds the release binary, serves samples/bench pinned to CPU 0, loads it with wrk on CPU 1
 # (hello, 64 keep-alive connections; --echo: 1 MiB POSTs echoed, 4 connections) and samples
-# the worker and the supervisor separately with perf (999 Hz, user and kernel). Prints, for
+# the worker and the supervisor separately with perf (--app SPEC serves a Python application instead,
+# e.g. bench/peers/flask_app.py:app, with bench/.venv's interpreter when it exists) (999 Hz, user and kernel). Prints, for
 # each process: CPU µs per request (utime + stime from /proc over the run), the top symbols by
 # self time, and the time by kind (ARC retain/release, malloc/free, memcpy/memmove, kernel,
 # the rest). Needs perf (apt-get install linux-perf) and permission to use it (root, or
@@ -15,12 +16,16 @@ cd "$(dirname "$0")/.."
 capture=()
 echo_mode=0
 seconds=10
-for argument in "$@"; do
-  case "$argument" in
+application=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --no-capture) capture=(--no-capture) ;;
     --echo) echo_mode=1 ;;
-    *) seconds=$argument ;;
+    --app) application=("$2"); shift
+      if [ -x bench/.venv/bin/python ]; then application+=(--python bench/.venv/bin/python); fi ;;
+    *) seconds=$1 ;;
   esac
+  shift
 done
 command -v perf >/dev/null || { echo "perf is missing: apt-get install linux-perf" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
@@ -32,9 +37,10 @@ cleanup() { [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null; wait 2
 trap cleanup EXIT
 pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
-(pin 0 "$BIN/devserve" "$BIN/libbench.so" --port 0 --no-tui "${capture[@]}" >"$work/server.log" 2>&1) &
+[ ${#application[@]} -gt 0 ] || application=("$BIN/libbench.so")
+(pin 0 "$BIN/devserve" "${application[@]}" --port 0 --no-tui "${capture[@]}" >"$work/server.log" 2>&1) &
 server_pid=$!
-for _ in $(seq 1 200); do grep -aq "ready: plugin" "$work/server.log" && break; sleep 0.05; done
+for _ in $(seq 1 200); do grep -aq "ready: " "$work/server.log" && break; sleep 0.05; done
 PORT=$(grep -ao 'http://127.0.0.1:[0-9]*' "$work/server.log" | head -1 | cut -d: -f3)
 worker_pid=$(pgrep -P "$server_pid" -f "devserve worker" | head -1)
 if [ "$echo_mode" = 1 ]; then

@@ -196,70 +196,99 @@ public final class Recorder: @unchecked Sendable {
     /// Applies one worker event. - Returns: the id of the record it touched, if any.
     @discardableResult
     public func apply(_ event: WorkerEvent) -> Int? {
+        apply(CollectionOfOne(event))[0]
+    }
+
+    /// Applies the events read in one go from a worker, under one lock, and then tells the
+    /// subscribers once per record touched (issue 14: a hello request is five events; applied
+    /// one by one they cost five lock round trips, five notifications and five eviction
+    /// checks). Subscribers re-read what changed, so one `.updated` per record covers all its
+    /// events of the batch. - Returns: for each event, the id of the record it touched.
+    @discardableResult
+    public func apply<Events: Collection<WorkerEvent>>(_ events: Events) -> [Int?] {
+        var touched: [Int?] = []
+        touched.reserveCapacity(events.count)
+        var changes = RecorderChangeBatch()
+        let notifying: Bool = lock.withLock {
+            changes.collecting = !subscribers.isEmpty
+            for event in events {
+                let id = applyLocked(event, changes: &changes)
+                touched.append(id)
+            }
+            changes.evict(pendingEvictions)
+            pendingEvictions.removeAll()
+            return changes.collecting
+        }
+        if notifying { notify(changes.changes) }
+        return touched
+    }
+
+    /// With the lock held: one event's change to its record.
+    private func applyLocked(_ event: WorkerEvent, changes: inout RecorderChangeBatch) -> Int? {
+        let touched: Int?
         switch event {
         case .hello, .ready, .loadFailed, .serving, .stoppedAccepting, .watchFile, .crashed, .heartbeat:
             return nil
         case .requestStarted(let start):
-            return add(start)
+            guard let added = addLocked(start) else { return nil }
+            changes.add(added.id)
+            changes.evict(added.evicted)
+            return added.id
         case .requestBody(let id, let body):
-            let touched: Int? = lock.withLock {
-                guard let recordID = byWorkerID[id] else {
-                    if earlyBodies.count < 256 { earlyBodies[id, default: []] += body.prefix(configuration.maxBody - (earlyBodies[id]?.count ?? 0)) }
-                    return nil
-                }
-                return update(recordID) { record in
-                    let room = max(0, configuration.maxBody - record.requestBody.count)
-                    record.requestBody += body.prefix(room)
-                    record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
-                }
+            guard let recordID = byWorkerID[id] else {
+                if earlyBodies.count < 256 { earlyBodies[id, default: []] += body.prefix(configuration.maxBody - (earlyBodies[id]?.count ?? 0)) }
+                return nil
             }
-            return notifyUpdated(touched)
+            touched = update(recordID) { record in
+                let room = max(0, configuration.maxBody - record.requestBody.count)
+                record.requestBody += body.prefix(room)
+                record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
+            }
         case .responseStarted(let id, let status, let headers, let replaced):
-            return change(id) { record in
+            touched = change(id) { record in
                 record.applicationStatus = status
                 record.applicationHeaders = headers
                 record.headersReplaced = record.headersReplaced || replaced
             }
         case .headSent(let id, let head):
-            return change(id) { record in
+            touched = change(id) { record in
                 record.sentHead = head
                 record.status = RequestReporter.status(of: head)
             }
         case .chunk(let id, let offset, let size, let body):
-            return change(id) { [maxBody = configuration.maxBody] record in
-                let kept = Array(body.prefix(max(0, maxBody - record.responseBodyKept)))
+            touched = change(id) { [maxBody = configuration.maxBody] record in
+                let kept = body.count <= maxBody - record.responseBodyKept ? body : Array(body.prefix(max(0, maxBody - record.responseBodyKept)))
                 record.chunks.append(RequestRecord.Chunk(offset: offset, size: size, bytes: kept))
                 record.responseBodyKept += kept.count
                 record.responseBodySize += size
             }
         case .errors(let id, let text):
-            return change(id) { $0.errors += text }
+            touched = change(id) { $0.errors += text }
         case .violation(let id, let kind, let message):
-            return change(id) { $0.violations.append(HeaderField(kind, message)) }
+            touched = change(id) { $0.violations.append(HeaderField(kind, message)) }
         case .applicationError(let id, let type, let message):
-            return change(id) { $0.applicationError = HeaderField(type, message) }
+            touched = change(id) { $0.applicationError = HeaderField(type, message) }
         case .applicationEnviron(let id, let lines):
-            return change(id) { $0.applicationEnvironLines = lines }
+            touched = change(id) { $0.applicationEnvironLines = lines }
         case .applicationTraceback(let id, let lines):
-            return change(id) { $0.applicationTracebackLines = lines }
+            touched = change(id) { $0.applicationTracebackLines = lines }
         case .requestFinished(let summary):
-            let touched: Int? = lock.withLock {
-                guard let recordID = byWorkerID.removeValue(forKey: summary.id) else { return nil }
-                return update(recordID) { record in
-                    record.status = summary.status
-                    record.duration = summary.durationMicroseconds
-                    record.timings = summary.timings
-                    record.requestBodySize = max(summary.requestBodySize, record.requestBody.count)
-                    if summary.outcome.hasPrefix("bad-request") {
-                        record.outcome = .badRequest
-                        record.outcomeDetail = String(summary.outcome.dropFirst("bad-request: ".count))
-                    } else {
-                        record.outcome = RequestRecord.Outcome(rawValue: summary.outcome) ?? .complete
-                    }
+            guard let recordID = byWorkerID.removeValue(forKey: summary.id) else { return nil }
+            touched = update(recordID) { record in
+                record.status = summary.status
+                record.duration = summary.durationMicroseconds
+                record.timings = summary.timings
+                record.requestBodySize = max(summary.requestBodySize, record.requestBody.count)
+                if summary.outcome.hasPrefix("bad-request") {
+                    record.outcome = .badRequest
+                    record.outcomeDetail = String(summary.outcome.dropFirst("bad-request: ".count))
+                } else {
+                    record.outcome = RequestRecord.Outcome(rawValue: summary.outcome) ?? .complete
                 }
             }
-            return notifyUpdated(touched)
         }
+        if let touched { changes.update(touched) }
+        return touched
     }
 
     /// A worker died: every request it had in flight is finished as crashed, with the signal
@@ -305,36 +334,31 @@ public final class Recorder: @unchecked Sendable {
 
     // MARK: Internals
 
-    private func add(_ start: RequestStart) -> Int? {
-        let added: (id: Int, evicted: [Int])? = lock.withLock {
-            guard !paused else { return nil }
-            var record = RequestRecord(id: nextID, start: start)
-            if !expectedReplays.isEmpty { record.replayOf = expectedReplays.removeValue(forKey: start.client) }
-            if let early = earlyBodies.removeValue(forKey: start.id) {
-                record.requestBody = early
-                record.requestBodySize = early.count
-            }
-            nextID += 1
-            if entries.isEmpty { firstID = record.id }
-            bytes += record.cost
-            entries.append(record)
-            byWorkerID[start.id] = record.id
-            return (record.id, evictIfNeeded())
+    /// With the lock held: records a new request. - Returns: its id and the ids evicted to
+    /// make room, or nil while paused.
+    private func addLocked(_ start: RequestStart) -> (id: Int, evicted: [Int])? {
+        guard !paused else { return nil }
+        let id = nextID
+        nextID += 1
+        if entries.isEmpty { firstID = id }
+        // Built in place at the end of the ring: a local record appended would be a copy of
+        // every field, then a release of each.
+        entries.append(RequestRecord(id: id, start: start))
+        let last = entries.count - 1
+        if !expectedReplays.isEmpty { entries[last].replayOf = expectedReplays.removeValue(forKey: start.client) }
+        if let early = earlyBodies.removeValue(forKey: start.id) {
+            entries[last].requestBody = early
+            entries[last].requestBodySize = early.count
         }
-        guard let added else { return nil }
-        notify(.added(added.id))
-        if !added.evicted.isEmpty { notify(.evicted(added.evicted)) }
-        return added.id
+        bytes += Self.cost(of: &entries[last])
+        byWorkerID[start.id] = id
+        return (id, evictIfNeeded())
     }
 
-    /// Applies `body` to the record of worker request `workerID`, under the lock, then
-    /// notifies.
+    /// With the lock held: applies `body` to the record of worker request `workerID`.
     private func change(_ workerID: String, _ body: (inout RequestRecord) -> Void) -> Int? {
-        let touched: Int? = lock.withLock {
-            guard let recordID = byWorkerID[workerID] else { return nil }
-            return update(recordID, body)
-        }
-        return notifyUpdated(touched)
+        guard let recordID = byWorkerID[workerID] else { return nil }
+        return update(recordID, body)
     }
 
     /// With the lock held: mutates a record in place and keeps the byte count right.
@@ -349,6 +373,9 @@ public final class Recorder: @unchecked Sendable {
     }
 
     private var pendingEvictions: [Int] = []
+
+    /// The record's cost, read in place (the getter on `entries[index]` would copy it).
+    private static func cost(of record: inout RequestRecord) -> Int { record.cost }
 
     /// Applies `body` and returns how much the record's cost changed.
     private static func mutate(_ record: inout RequestRecord, _ body: (inout RequestRecord) -> Void) -> Int {
@@ -385,18 +412,12 @@ public final class Recorder: @unchecked Sendable {
         return low < entries.count && entries[low].id == id ? low : nil
     }
 
-    private func notifyUpdated(_ id: Int?) -> Int? {
-        let evicted: [Int] = lock.withLock {
-            defer { pendingEvictions.removeAll() }
-            return pendingEvictions
-        }
-        if let id { notify(.updated(id)) }
-        if !evicted.isEmpty { notify(.evicted(evicted)) }
-        return id
-    }
+    private func notify(_ change: RecorderChange) { notify(CollectionOfOne(change)) }
 
-    private func notify(_ change: RecorderChange) {
-        let handlers = lock.withLock { Array(subscribers.values) }
-        for handler in handlers { handler(change) }
+    private func notify(_ changes: some Collection<RecorderChange>) {
+        let handlers = lock.withLock { subscribers.isEmpty ? [] : Array(subscribers.values) }
+        for change in changes {
+            for handler in handlers { handler(change) }
+        }
     }
 }

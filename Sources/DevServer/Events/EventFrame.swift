@@ -146,19 +146,23 @@ public enum EventFrame {
         var events: [WorkerEvent] = []
         var offset = 0
         defer { buffer.removeFirst(offset) }
-        while buffer.count - offset >= headerSize {
-            let raw = buffer.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
-            let length = Int(raw)
-            let kindByte = buffer[offset + 5]
-            guard buffer[offset + 4] == headerCheck(length: raw, kind: kindByte) else {
-                throw EventFrameError(detail: "bad header check at a frame announcing \(length) bytes of kind \(kindByte)")
+        // Fields are read through one raw pointer: a slice per field retained and released
+        // the array's storage twice per field (issue 14: ARC was a third of the supervisor).
+        try buffer.withUnsafeBytes { stream in
+            while stream.count - offset >= headerSize {
+                let raw = UInt32(littleEndian: stream.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                let length = Int(raw)
+                let kindByte = stream[offset + 5]
+                guard stream[offset + 4] == headerCheck(length: raw, kind: kindByte) else {
+                    throw EventFrameError(detail: "bad header check at a frame announcing \(length) bytes of kind \(kindByte)")
+                }
+                guard length >= 1, length <= maxLength else { throw EventFrameError(detail: "frame length \(length)") }
+                guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
+                guard stream.count - offset - (headerSize - 1) >= length else { break }
+                var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
+                events.append(try decode(kind, &reader))
+                offset += headerSize - 1 + length
             }
-            guard length >= 1, length <= maxLength else { throw EventFrameError(detail: "frame length \(length)") }
-            guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
-            guard buffer.count - offset - (headerSize - 1) >= length else { break }
-            var reader = FieldReader(rest: buffer[(offset + headerSize)..<(offset + headerSize - 1 + length)])
-            events.append(try decode(kind, &reader))
-            offset += headerSize - 1 + length
         }
         return events
     }
@@ -234,33 +238,39 @@ public enum EventFrame {
         }
     }
 
+    /// Reads fields from one frame's bytes (valid while the stream buffer is borrowed).
     private struct FieldReader {
-        var rest: ArraySlice<UInt8>
+        var rest: UnsafeRawBufferPointer
+
+        private mutating func take(_ count: Int) -> UnsafeRawBufferPointer {
+            let taken = UnsafeRawBufferPointer(rebasing: rest[..<count])
+            rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+            return taken
+        }
+
         mutating func int() throws -> Int {
             guard rest.count >= 8 else { throw EventFrameError(detail: "short integer") }
-            defer { rest = rest.dropFirst(8) }
-            return Int(rest.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
+            return Int(Int64(littleEndian: take(8).loadUnaligned(as: Int64.self)))
         }
-        mutating func bytes() throws -> [UInt8] {
+
+        private mutating func field() throws -> UnsafeRawBufferPointer {
             guard rest.count >= 4 else { throw EventFrameError(detail: "short length") }
-            let length = Int(rest.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
-            rest = rest.dropFirst(4)
+            let length = Int(UInt32(littleEndian: take(4).loadUnaligned(as: UInt32.self)))
             guard rest.count >= length else { throw EventFrameError(detail: "short field") }
-            defer { rest = rest.dropFirst(length) }
-            return Array(rest.prefix(length))
+            return take(length)
         }
-        mutating func string() throws -> String {
-            guard rest.count >= 4 else { throw EventFrameError(detail: "short length") }
-            let length = Int(rest.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
-            rest = rest.dropFirst(4)
-            guard rest.count >= length else { throw EventFrameError(detail: "short field") }
-            defer { rest = rest.dropFirst(length) }
-            return String(decoding: rest.prefix(length), as: UTF8.self)
-        }
+
+        mutating func bytes() throws -> [UInt8] { Array(try field()) }
+
+        mutating func string() throws -> String { String(decoding: try field(), as: UTF8.self) }
+
         mutating func headers() throws -> [HeaderField] {
             let count = try int()
             guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "header count \(count)") }
-            return try (0..<count).map { _ in HeaderField(try string(), try string()) }
+            var headers: [HeaderField] = []
+            headers.reserveCapacity(count)
+            for _ in 0..<count { headers.append(HeaderField(try string(), try string())) }
+            return headers
         }
     }
 }

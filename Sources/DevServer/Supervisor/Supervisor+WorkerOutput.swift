@@ -9,7 +9,8 @@ extension Supervisor {
         func ready(_ descriptor: Int32) -> Bool { descriptor >= 0 && readable.map { $0.contains(descriptor) } ?? true }
         if ready(worker.events), drain(&worker.events, appendingTo: &worker.eventBuffer) {
             do {
-                for event in try EventFrame.decode(&worker.eventBuffer) { handle(event, from: worker) }
+                let events = try EventFrame.decode(&worker.eventBuffer)
+                if !events.isEmpty { handle(events, from: worker) }
             } catch {
                 // Nothing after a bad frame can be trusted to line up: the worker is replaced
                 // rather than left serving with its capture silenced.
@@ -91,16 +92,22 @@ extension Supervisor {
         }
     }
 
-
-
-    func handle(_ event: WorkerEvent, from worker: WorkerProcess) {
-        let touched = configuration.capture ? recorder.apply(event) : nil
+    /// The events read from `worker` in one go: the recorder takes them all at once, then the
+    /// supervisor's own bookkeeping runs event by event.
+    func handle(_ events: [WorkerEvent], from worker: WorkerProcess) {
+        let touched = configuration.capture ? recorder.apply(events) : []
         worker.lastHeard = MonotonicClock.now()
         if lifecycle.silent.contains(worker.identity) {
             worker.silentReport = nil
             log.info("worker gen \(worker.generation) pid \(worker.pid) answers again")
             apply(.answering(worker.identity))
         }
+        for (index, event) in events.enumerated() {
+            handle(event, from: worker, touched: touched.isEmpty ? nil : touched[index])
+        }
+    }
+
+    private func handle(_ event: WorkerEvent, from worker: WorkerProcess, touched: Int?) {
         switch event {
         case .hello(let version, _, _):
             if version != WorkerEvent.formatVersion {

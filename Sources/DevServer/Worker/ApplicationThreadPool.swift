@@ -40,18 +40,23 @@ final class ApplicationThreadPool: @unchecked Sendable {
 
     /// Queues `work` to run on an application thread.
     func submit(_ work: @escaping () -> Void) {
-        condition.withLock {
+        let wake = condition.withLock {
             queue.append(work)
-            if available == 0 && sleeping > 0 { wakeOne() }
+            return reserveWakeUpIfNeeded()
         }
+        if wake { condition.signal() }
     }
 
-    /// With the lock held.
-    private func wakeOne() {
+    /// With the lock held: when work waits, no awake thread is free and one sleeps, counts
+    /// that one as woken. The caller signals after unlocking: signalled under the lock, the
+    /// woken thread preempted the signaller on the benchmark's single CPU only to block on
+    /// the lock it still held (a futex wait and two context switches per hand-over).
+    private func reserveWakeUpIfNeeded() -> Bool {
+        guard !queue.isEmpty && available == 0 && sleeping > 0 else { return false }
         sleeping -= 1
         available += 1
         tickets += 1
-        condition.signal()
+        return true
     }
 
     private func runForever() {
@@ -59,8 +64,11 @@ final class ApplicationThreadPool: @unchecked Sendable {
             while true {
                 if let work = queue.popFirst() {
                     available -= 1
-                    if !queue.isEmpty && available == 0 && sleeping > 0 { wakeOne() }
-                    condition.unlocked(work)
+                    let wake = reserveWakeUpIfNeeded()
+                    condition.unlocked {
+                        if wake { condition.signal() }
+                        work()
+                    }
                     available += 1
                 } else {
                     available -= 1

@@ -28,6 +28,26 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(changes.all, [.added(id), .updated(id), .updated(id), .updated(id)])
     }
 
+    func testEventsAppliedTogetherNotifyOncePerRecordAndEndAsIfAppliedOneByOne() {
+        var configuration = Recorder.Configuration()
+        configuration.capacity = 2
+        let recorder = Recorder(configuration: configuration)
+        recorder.apply(Self.start("1.1"))
+        let changes = ChangeLog()
+        recorder.subscribe { changes.append($0) }
+        let touched = recorder.apply([
+            .chunk(id: "1.1", offset: 10, size: 2, bytes: Array("ab".utf8)),
+            Self.start("1.2"), .chunk(id: "1.2", offset: 5, size: 1, bytes: [65]), .chunk(id: "1.2", offset: 9, size: 1, bytes: [66]),
+            Self.finish("1.1"), Self.finish("1.2"), .heartbeat, Self.start("1.3"),
+        ])
+        XCTAssertEqual(touched, [1, 2, 2, 2, 1, 2, nil, 3])
+        XCTAssertEqual(changes.all, [.updated(1), .added(2), .added(3), .evicted([1])])
+        XCTAssertEqual(recorder.snapshot().map(\.id), [2, 3])
+        XCTAssertEqual(recorder.record(2)?.responseBody, Array("AB".utf8))
+        XCTAssertEqual(recorder.record(2)?.outcome, .complete)
+        XCTAssertEqual(recorder.record(3)?.isInFlight, true)
+    }
+
     func testTheOldestEntriesGoFirstWhenTheCountCapIsReached() {
         var configuration = Recorder.Configuration()
         configuration.capacity = 3
