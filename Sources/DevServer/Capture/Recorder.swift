@@ -32,7 +32,10 @@ public final class Recorder: @unchecked Sendable {
 
     public let configuration: Configuration
     private let lock = Lock()
-    private var entries = Deque<RequestRecord>()
+    /// The records, each in a box: Deque's in-place `_modify` moves an element out and copies it
+    /// back in (every field retained and the moved-out one released, on each of a request's
+    /// events); a box's record is changed where it lies.
+    private var entries = Deque<RecordBox>()
     /// The id of `entries.first`. Ids increase; live ones are consecutive, so an id's index is
     /// `id - firstID` unless records restored from a journal (whose ids keep the gaps of what
     /// was evicted before) come first: then a binary search finds it.
@@ -56,7 +59,7 @@ public final class Recorder: @unchecked Sendable {
     // MARK: Reading
 
     /// Every record, oldest first.
-    public func snapshot() -> [RequestRecord] { lock.withLock { Array(entries) } }
+    public func snapshot() -> [RequestRecord] { lock.withLock { entries.map(\.record) } }
 
     /// The ids of the records for which `predicate` holds, oldest first. Reads the records in
     /// place under the lock, copying none: filtering 100,000 entries costs only the predicate.
@@ -64,19 +67,19 @@ public final class Recorder: @unchecked Sendable {
         lock.withLock {
             var result: [Int] = []
             result.reserveCapacity(entries.count)
-            for index in entries.indices where predicate(entries[index]) { result.append(entries[index].id) }
+            for box in entries where predicate(box.record) { result.append(box.record.id) }
             return result
         }
     }
 
     /// The record `id`, if it is still kept.
     public func record(_ id: Int) -> RequestRecord? {
-        lock.withLock { index(of: id).map { entries[$0] } }
+        lock.withLock { index(of: id).map { entries[$0].record } }
     }
 
     /// The record of the request in flight that the worker calls `workerID`.
     public func record(workerID: String) -> RequestRecord? {
-        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0] } }
+        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0].record } }
     }
 
     /// Ends the records of requests a retired worker still had when it exited: they were cut
@@ -144,7 +147,7 @@ public final class Recorder: @unchecked Sendable {
                 nextID = record.id + 1
                 if entries.isEmpty { firstID = record.id }
                 bytes += record.cost
-                entries.append(record)
+                entries.append(RecordBox(record))
                 added.append(record.id)
                 evicted += evictIfNeeded()
             }
@@ -168,7 +171,7 @@ public final class Recorder: @unchecked Sendable {
 
     /// The newest entry replaying `id` from `client`, if it arrived.
     public func replay(of id: Int, from client: String) -> Int? {
-        lock.withLock { entries.last { $0.replayOf == id && $0.client == client }?.id }
+        lock.withLock { entries.last { $0.record.replayOf == id && $0.record.client == client }?.record.id }
     }
 
     // MARK: Control
@@ -319,12 +322,13 @@ public final class Recorder: @unchecked Sendable {
         var marked: [Int] = []
         lock.withLock {
             for recordID in byWorkerID.values {
-                guard let index = index(of: recordID), entries[index].timeout == nil else { continue }
-                let running = now - entries[index].startedAt
+                guard let index = index(of: recordID), entries[index].record.timeout == nil else { continue }
+                let box = entries[index]
+                let running = now - box.record.startedAt
                 guard running > limit else { continue }
-                let last = entries[index].chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
-                let started = entries[index].applicationStatus.map { "status \($0) given" } ?? "start_response not called"
-                entries[index].timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
+                let last = box.record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
+                let started = box.record.applicationStatus.map { "status \($0) given" } ?? "start_response not called"
+                box.record.timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
                 marked.append(recordID)
             }
         }
@@ -341,16 +345,14 @@ public final class Recorder: @unchecked Sendable {
         let id = nextID
         nextID += 1
         if entries.isEmpty { firstID = id }
-        // Built in place at the end of the ring: a local record appended would be a copy of
-        // every field, then a release of each.
-        entries.append(RequestRecord(id: id, start: start))
-        let last = entries.count - 1
-        if !expectedReplays.isEmpty { entries[last].replayOf = expectedReplays.removeValue(forKey: start.client) }
+        let box = RecordBox(RequestRecord(id: id, start: start))
+        if !expectedReplays.isEmpty { box.record.replayOf = expectedReplays.removeValue(forKey: start.client) }
         if let early = earlyBodies.removeValue(forKey: start.id) {
-            entries[last].requestBody = early
-            entries[last].requestBodySize = early.count
+            box.record.requestBody = early
+            box.record.requestBodySize = early.count
         }
-        bytes += Self.cost(of: &entries[last])
+        bytes += box.record.cost
+        entries.append(box)
         byWorkerID[start.id] = id
         return (id, evictIfNeeded())
     }
@@ -364,9 +366,10 @@ public final class Recorder: @unchecked Sendable {
     /// With the lock held: mutates a record in place and keeps the byte count right.
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
-        // One in-place access: reading `entries[index].cost` through the getter would copy the
-        // whole record (and retain everything in it) twice per event.
-        bytes += Self.mutate(&entries[index], body)
+        let box = entries[index]
+        let before = box.record.cost
+        body(&box.record)
+        bytes += box.record.cost - before
         let evicted = evictIfNeeded()
         if !evicted.isEmpty { pendingEvictions += evicted }
         return id
@@ -374,23 +377,13 @@ public final class Recorder: @unchecked Sendable {
 
     private var pendingEvictions: [Int] = []
 
-    /// The record's cost, read in place (the getter on `entries[index]` would copy it).
-    private static func cost(of record: inout RequestRecord) -> Int { record.cost }
-
-    /// Applies `body` and returns how much the record's cost changed.
-    private static func mutate(_ record: inout RequestRecord, _ body: (inout RequestRecord) -> Void) -> Int {
-        let before = record.cost
-        body(&record)
-        return record.cost - before
-    }
-
     /// With the lock held: drops the oldest records while over a cap (never the newest).
     private func evictIfNeeded() -> [Int] {
         var evicted: [Int] = []
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
-            let oldest = entries.removeFirst()
+            let oldest = entries.removeFirst().record
             bytes -= oldest.cost
-            firstID = entries.first?.id ?? nextID
+            firstID = entries.first?.record.id ?? nextID
             evicted.append(oldest.id)
             if oldest.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.id } }
         }
@@ -400,16 +393,16 @@ public final class Recorder: @unchecked Sendable {
 
     private func index(of id: Int) -> Int? {
         let guess = id - firstID
-        if guess >= 0 && guess < entries.count && entries[guess].id == id { return guess }
-        guard id >= firstID, let last = entries.last, id <= last.id else { return nil }
+        if guess >= 0 && guess < entries.count && entries[guess].record.id == id { return guess }
+        guard id >= firstID, let last = entries.last, id <= last.record.id else { return nil }
         // Restored records with gaps come first: ids still increase, so search.
         var low = 0
         var high = min(entries.count, guess)
         while low < high {
             let middle = (low + high) / 2
-            if entries[middle].id < id { low = middle + 1 } else { high = middle }
+            if entries[middle].record.id < id { low = middle + 1 } else { high = middle }
         }
-        return low < entries.count && entries[low].id == id ? low : nil
+        return low < entries.count && entries[low].record.id == id ? low : nil
     }
 
     private func notify(_ change: RecorderChange) { notify(CollectionOfOne(change)) }
