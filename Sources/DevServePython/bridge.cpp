@@ -102,6 +102,7 @@ static struct python_api {
     PyObject *(*PyObject_Type)(PyObject *);
     PyObject *(*PyObject_Repr)(PyObject *);
     int (*PyObject_RichCompareBool)(PyObject *, PyObject *, int);
+    PyObject *(*PyIter_Next)(PyObject *);
     PyObject **PyExc_TypeError;
     PyObject **PyExc_ValueError;
     PyObject **PyExc_OSError;
@@ -109,6 +110,7 @@ static struct python_api {
     PyObject *True;
     PyObject *False;
     PyObject *UnicodeType;
+    PyObject *BytesType;
 } py;
 
 /* --- State --- */
@@ -116,7 +118,7 @@ static struct python_api {
 static const devserve_host *host;
 static void *libpython;
 /* The Python half's functions. */
-static PyObject *glue_call, *glue_next, *glue_close, *glue_shutdown;
+static PyObject *glue_call, *glue_chunk, *glue_iteration_failed, *glue_close, *glue_shutdown;
 static PyObject *wsgi_version;   /* (1, 0) */
 /* Each application thread's Python thread state, made on its first request and kept. */
 static __thread PyThreadState *thread_state;
@@ -128,6 +130,7 @@ typedef struct bridge_request {
     devserve_request *request;
     pthread_mutex_t lock;
     PyObject *response;      /* glue.Response, owned */
+    PyObject *iterator;      /* iter() of the application's iterable, owned, or NULL */
     PyObject *chunk;         /* the last chunk handed to the host, owned until the next one */
     PyObject *chunks;        /* a list body's chunks (a tuple of bytes), owned, or NULL */
     Py_ssize_t next_index;   /* the next of `chunks` to hand out */
@@ -228,15 +231,16 @@ static int resolve(char *error, size_t capacity) {
     NEED(PyErr_Occurred); NEED(PyErr_Fetch); NEED(PyErr_NormalizeException); NEED(PyErr_Clear); NEED(PyErr_Print);
     NEED(PyErr_SetString); NEED(PyObject_Str); NEED(PyObject_IsTrue); NEED(PyModule_New);
     NEED(PyDict_Next); NEED(PyDict_GetItem); NEED(PyDict_Contains); NEED(PyObject_Type); NEED(PyObject_Repr);
-    NEED(PyObject_RichCompareBool);
+    NEED(PyObject_RichCompareBool); NEED(PyIter_Next);
     NEED(PyExc_TypeError); NEED(PyExc_ValueError); NEED(PyExc_OSError);
 #undef NEED
     py.None = (PyObject *)dlsym(libpython, "_Py_NoneStruct");
     py.True = (PyObject *)dlsym(libpython, "_Py_TrueStruct");
     py.False = (PyObject *)dlsym(libpython, "_Py_FalseStruct");
     py.UnicodeType = (PyObject *)dlsym(libpython, "PyUnicode_Type");
-    if (!py.None || !py.True || !py.False || !py.UnicodeType) {
-        snprintf(error, capacity, "the Python library lacks None, True, False or str: not a CPython 3.9-3.13");
+    py.BytesType = (PyObject *)dlsym(libpython, "PyBytes_Type");
+    if (!py.None || !py.True || !py.False || !py.UnicodeType || !py.BytesType) {
+        snprintf(error, capacity, "the Python library lacks None, True, False, str or bytes: not a CPython 3.9-3.13");
         return -1;
     }
     return 0;
@@ -611,6 +615,69 @@ static PyObject *host_environ_changes(PyObject *self, PyObject *args) {
     return new_reference(py.None);
 }
 
+/* --- print() during a request (issue 11, "Errors belong to their request") --- */
+
+/* The request this thread is running application code for (the call, an iteration, close), or
+ * NULL; and the text it printed after its last newline. */
+static __thread bridge_request *current_request;
+static __thread text_buffer pending_output;
+
+/* Sends the printed text still waiting for its newline; the request's code has returned. */
+static void end_output(bridge_request *r) {
+    if (pending_output.length == 0) return;
+    int result;
+    QUICK_HOST_CALL(r, result, host->errors_write(r->request, pending_output.data, pending_output.length));
+    (void)result;
+    pending_output.length = 0;
+}
+
+/* output(text) -> bool: sys.stdout and sys.stderr while this thread runs a request's code: the
+ * text joins that request's wsgi.errors a line at a time (False: no request, the caller writes
+ * to the real stream). */
+static PyObject *host_output(PyObject *self, PyObject *args) {
+    (void)self;
+    bridge_request *r = current_request;
+    if (!r) return new_reference(py.False);
+    Py_ssize_t length;
+    const char *text = text_argument(py.PyTuple_GetItem(args, 0), &length, 0);
+    if (!text) {
+        py.PyErr_Clear();
+        py.PyErr_SetString(*py.PyExc_TypeError, "write() argument must be a str (encodable as UTF-8)");
+        return NULL;
+    }
+    const char *newline = (const char *)memrchr(text, '\n', (size_t)length);
+    if (!newline) {
+        text_append(&pending_output, text, (size_t)length);
+        return new_reference(py.True);
+    }
+    size_t through = (size_t)(newline - text) + 1;
+    int result;
+    if (pending_output.length > 0) {
+        text_append(&pending_output, text, through);
+        QUICK_HOST_CALL(r, result, host->errors_write(r->request, pending_output.data, pending_output.length));
+        pending_output.length = 0;
+    } else {
+        QUICK_HOST_CALL(r, result, host->errors_write(r->request, text, through));
+    }
+    (void)result;
+    text_append(&pending_output, newline + 1, (size_t)length - through);
+    return new_reference(py.True);
+}
+
+/* end_output(ctx): the partial line goes out now (before a traceback). */
+static PyObject *host_end_output(PyObject *self, PyObject *args) {
+    (void)self;
+    if (current_request == request_of(args)) end_output(current_request);
+    return new_reference(py.None);
+}
+
+/* current() -> ctx or None: the request this thread runs code for. */
+static PyObject *host_current(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return current_request ? py.PyLong_FromVoidPtr(current_request) : new_reference(py.None);
+}
+
 static PyMethodDef host_methods[] = {
     {"read", host_read, METH_VARARGS, "wsgi.input read(size)"},
     {"readline", host_readline, METH_VARARGS, "wsgi.input readline(size)"},
@@ -620,6 +687,9 @@ static PyMethodDef host_methods[] = {
     {"raise_", host_raise, METH_VARARGS, "record the exception the application raised"},
     {"violation", host_violation, METH_VARARGS, "record a gateway contract violation"},
     {"watch", host_watch, METH_VARARGS, "reload when this file changes"},
+    {"output", host_output, METH_VARARGS, "print() text while a request runs"},
+    {"end_output", host_end_output, METH_VARARGS, "send the request's printed partial line"},
+    {"current", host_current, METH_VARARGS, "the request this thread runs code for"},
     {"environ_changes", host_environ_changes, METH_VARARGS, "record the environ as the application left it, where it changed"},
     {"application_traceback", host_application_traceback, METH_VARARGS, "record the raised exception's frames"},
     {NULL, NULL, 0, NULL},
@@ -757,7 +827,8 @@ static int bridge_init(void *context, const devserve_host *given, char *error, s
         py.Py_DecRef(function);
     }
     glue_call = py.PyObject_GetAttrString(glue, "call");
-    glue_next = py.PyObject_GetAttrString(glue, "next_chunk");
+    glue_chunk = py.PyObject_GetAttrString(glue, "chunk_of");
+    glue_iteration_failed = py.PyObject_GetAttrString(glue, "iteration_failed");
     glue_close = py.PyObject_GetAttrString(glue, "close");
     glue_shutdown = py.PyObject_GetAttrString(glue, "shutdown");
     setup = py.PyObject_GetAttrString(glue, "setup");
@@ -876,20 +947,45 @@ static void bridge_failure(devserve_request *request, const char *what) {
     host->raise(request, "devserve.BridgeError", 20, what, strlen(what));
 }
 
+/* The application's iterable, one chunk per call (PEP 3333, "Buffering and Streaming"): next()
+ * in C, with this thread marked as running the request's code (print() goes to the request);
+ * a chunk that is not exactly bytes, and an exception, go to the Python half. */
 static int body_next(void *context, devserve_request *request, const uint8_t **chunk, size_t *length) {
     bridge_request *r = (bridge_request *)context;
     enter_python();
     py.Py_DecRef(r->chunk);
     r->chunk = NULL;
-    PyObject *next = py.PyObject_CallFunctionObjArgs(glue_next, r->response, NULL);
+    current_request = r;
+    PyObject *next = py.PyIter_Next(r->iterator);
     int result;
+    PyObject *type = next ? py.PyObject_Type(next) : NULL;
+    py.Py_DecRef(type);   /* compared by identity only; the chunk keeps its type alive */
+    if (next && type != py.BytesType) {
+        PyObject *converted = py.PyObject_CallFunctionObjArgs(glue_chunk, r->response, next, NULL);
+        py.Py_DecRef(next);
+        next = converted;
+        if (!next) {
+            bridge_failure(request, "the bridge failed to iterate the response");
+            next = new_reference(py.False);
+        }
+    } else if (!next && py.PyErr_Occurred()) {
+        PyObject *kind, *value, *traceback;
+        py.PyErr_Fetch(&kind, &value, &traceback);
+        py.PyErr_NormalizeException(&kind, &value, &traceback);
+        PyObject *reported = py.PyObject_CallFunctionObjArgs(glue_iteration_failed, r->response, value, traceback ? traceback : py.None, NULL);
+        if (!reported) py.PyErr_Print();
+        py.Py_DecRef(reported);
+        py.Py_DecRef(kind);
+        py.Py_DecRef(value);
+        py.Py_DecRef(traceback);
+        next = new_reference(py.False);   /* the application raised; reported */
+    }
+    current_request = NULL;
+    end_output(r);
     if (!next) {
-        bridge_failure(request, "the bridge failed to iterate the response");
-        result = -1;
-    } else if (next == py.None) {
         result = 0;
     } else if (next == py.False) {
-        result = -1;   /* the application raised; reported already */
+        result = -1;
     } else {
         char *data;
         Py_ssize_t size;
@@ -909,8 +1005,12 @@ static void body_close(void *context, devserve_request *request) {
     bridge_request *r = (bridge_request *)context;
     enter_python();
     py.Py_DecRef(r->chunk);
+    py.Py_DecRef(r->iterator);
+    current_request = r;
     PyObject *result = py.PyObject_CallFunctionObjArgs(glue_close, r->response, NULL);
     if (!result) py.PyErr_Print();
+    current_request = NULL;
+    end_output(r);
     py.Py_DecRef(result);
     py.Py_DecRef(r->response);
     leave_python();
@@ -927,7 +1027,10 @@ static int bridge_call(void *context, devserve_request *request, const devserve_
     release_pending();
     PyObject *environ = build_environ(request);
     PyObject *handle = py.PyLong_FromVoidPtr(r);
+    current_request = r;
     PyObject *outcome = py.PyObject_CallFunctionObjArgs(glue_call, environ, handle, NULL);
+    current_request = NULL;
+    end_output(r);
     py.Py_DecRef(handle);
     py.Py_DecRef(environ);
     if (!outcome || outcome == py.None) {
@@ -938,6 +1041,11 @@ static int bridge_call(void *context, devserve_request *request, const devserve_
         return DEVSERVE_APP_ERROR;   /* the iterable, if any, was closed by the Python half */
     }
     r->response = new_reference(py.PyTuple_GetItem(outcome, 0));
+    r->iterator = py.PyObject_GetAttrString(r->response, "iterator");
+    if (r->iterator == py.None) {
+        py.Py_DecRef(r->iterator);
+        r->iterator = NULL;
+    }
     Py_ssize_t descriptor = py.PyLong_AsSsize_t(py.PyTuple_GetItem(outcome, 1));
     Py_ssize_t count = py.PyLong_AsSsize_t(py.PyTuple_GetItem(outcome, 2));
     PyObject *chunks = py.PyTuple_GetItem(outcome, 3);

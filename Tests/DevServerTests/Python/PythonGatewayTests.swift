@@ -174,6 +174,37 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertTrue(server.waitForLog("printed while serving /print"), "still shown in the log")
     }
 
+    func testPrintOutputWhileTheBodyIsIteratedAndClosedBelongsToItsRequestEvenWithoutANewline() throws {
+        let application = try ScratchApplication("printing_body", source: """
+            import sys
+            class Body:
+                def __init__(self, name):
+                    self.name = name
+                    self.parts = [b"a", bytearray(b"b")]
+                def __iter__(self):
+                    return self
+                def __next__(self):
+                    if not self.parts:
+                        print("end of", self.name, end="")
+                        raise StopIteration
+                    print("chunk for", self.name)
+                    return self.parts.pop(0)
+                def close(self):
+                    sys.stderr.write("closed " + self.name + "\\n")
+            def application(environ, start_response):
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return Body(environ["PATH_INFO"])
+
+            """)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/one").bodyText, "ab")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/two").bodyText, "ab")
+        XCTAssertEqual(try PythonSupport.record(server.port, target: "/one").errors,
+                       "chunk for /one\nchunk for /one\nend of /oneclosed /one\n", "the partial line goes out when next() returns")
+        XCTAssertEqual(try PythonSupport.record(server.port, target: "/two").errors, "chunk for /two\nchunk for /two\nend of /twoclosed /two\n")
+    }
+
     func testAStrChunkIsAViolationAndATypeError() throws {
         let server = try serve()
         XCTAssertEqual(try PythonSupport.request(server.port, "/str-chunk").status, 500)
