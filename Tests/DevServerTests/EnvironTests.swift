@@ -63,6 +63,10 @@ final class EnvironTests: XCTestCase {
         XCTAssertEqual(environ["CONTENT_LENGTH"]?.text, "3")
         XCTAssertNil(environ["HTTP_CONTENT_TYPE"])
         XCTAssertNil(environ["HTTP_CONTENT_LENGTH"])
+        let mixed = try serve("POST / HTTP/1.1\r\nHost: a\r\ncOnTeNt-TyPe: text/csv\r\ncontent-LENGTH: 1\r\nx-Trace-id: 7\r\n\r\na", plugin: "echo").observer.environ
+        XCTAssertEqual(mixed["CONTENT_TYPE"]?.text, "text/csv", "field names are case-insensitive (RFC 9110 section 5.1)")
+        XCTAssertEqual(mixed["CONTENT_LENGTH"]?.text, "1")
+        XCTAssertEqual(mixed["HTTP_X_TRACE_ID"]?.text, "7")
     }
 
     func testContentTypeAndContentLengthAreAbsentWhenTheRequestHasNone() throws {

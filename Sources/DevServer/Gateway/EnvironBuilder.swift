@@ -44,24 +44,24 @@ public struct EnvironBuilder: Sendable {
         environ.append("REMOTE_ADDR".utf8, connection.remoteAddress.utf8)
         environ.append("REMOTE_PORT".utf8, String(connection.remotePort).utf8)
 
-        var order: [String] = []
-        var joined: [String: [UInt8]] = [:]
-        for (index, (name, _)) in head.headers.enumerated() where !name.contains("_") {
-            let key: String
-            switch name.lowercased() {
-            case "content-type": key = "CONTENT_TYPE"
-            case "content-length": key = "CONTENT_LENGTH"
-            default: key = "HTTP_" + name.uppercased().replacingDashes()
-            }
+        // Keys built as bytes, repeats found by a scan (a request has a few dozen headers at
+        // most): no String per header, no dictionary (issue 14).
+        var keys: [[UInt8]] = []
+        var values: [[UInt8]] = []
+        keys.reserveCapacity(head.headers.count)
+        values.reserveCapacity(head.headers.count)
+        for (index, (name, _)) in head.headers.enumerated() where !name.utf8.contains(UInt8(ascii: "_")) {
+            let key = Self.environKey(header: name)
             let value = head.valueBytes(index)
-            if let existing = joined[key] {
-                joined[key] = existing + [UInt8(ascii: ",")] + value
+            if let existing = keys.firstIndex(of: key) {
+                values[existing].append(UInt8(ascii: ","))
+                values[existing].append(contentsOf: value)
             } else {
-                order.append(key)
-                joined[key] = value
+                keys.append(key)
+                values.append(value)
             }
         }
-        for key in order { environ.append(key.utf8, joined[key]!) }
+        for index in keys.indices { environ.append(keys[index], values[index]) }
 
         environ.append("wsgi.version".utf8, "1.0".utf8)
         environ.append("wsgi.url_scheme".utf8, connection.scheme.utf8)
@@ -73,6 +73,21 @@ public struct EnvironBuilder: Sendable {
         environ.append("wsgi.input_terminated".utf8, "true".utf8)
         environ.append("devserve.request_id".utf8, requestID.utf8)
         return environ
+    }
+
+    private static let contentType = Array("CONTENT_TYPE".utf8)
+    private static let contentLength = Array("CONTENT_LENGTH".utf8)
+
+    /// A header's environ key: CONTENT_TYPE, CONTENT_LENGTH, or HTTP_ and the name upper-cased
+    /// with `-` as `_` (field names are ASCII tokens, RFC 9110 section 5.1).
+    static func environKey(header name: String) -> [UInt8] {
+        if name.equalsIgnoringASCIICase("content-type") { return contentType }
+        if name.equalsIgnoringASCIICase("content-length") { return contentLength }
+        var key: [UInt8] = []
+        key.reserveCapacity(5 + name.utf8.count)
+        key.append(contentsOf: "HTTP_".utf8)
+        for byte in name.utf8 { key.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : ASCIICase.upper(byte)) }
+        return key
     }
 
     /// Splits a request-target into its path and query; an absolute-form target loses its
@@ -87,8 +102,4 @@ public struct EnvironBuilder: Sendable {
         guard let question = rest.firstIndex(of: "?") else { return (rest, "") }
         return (rest[..<question], rest[rest.index(after: question)...])
     }
-}
-
-extension String {
-    fileprivate func replacingDashes() -> String { String(map { $0 == "-" ? "_" : $0 }) }
 }

@@ -25,15 +25,15 @@ public struct RequestHead: Sendable {
 
     /// The values of header `name` (case-insensitive), in order.
     public func values(_ name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 
     /// Whether the connection may stay open after this request, by RFC 9112 section 9.3:
     /// HTTP/1.1 unless "Connection: close"; HTTP/1.0 only with "Connection: keep-alive".
     public var wantsKeepAlive: Bool {
-        let tokens = values("connection").flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
-        if tokens.contains("close") { return false }
-        if version == .http1_0 { return tokens.contains("keep-alive") }
+        let tokens = values("connection").flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace() }
+        if tokens.contains(where: { $0.equalsIgnoringASCIICase("close") }) { return false }
+        if version == .http1_0 { return tokens.contains { $0.equalsIgnoringASCIICase("keep-alive") } }
         return version.major == 1
     }
 
@@ -44,7 +44,7 @@ public struct RequestHead: Sendable {
 
     /// Whether the client sent "Expect: 100-continue".
     public var expectsContinue: Bool {
-        values("expect").contains { $0.trimmingWhitespace().lowercased() == "100-continue" }
+        values("expect").contains { $0.trimmingWhitespace().equalsIgnoringASCIICase("100-continue") }
     }
 }
 

@@ -16,7 +16,7 @@ struct ResponseHead: Equatable {
 
     /// Whether the application set header `name` (case-insensitive).
     func has(_ name: String) -> Bool {
-        headers.contains { $0.name.lowercased() == name }
+        headers.contains { $0.name.equalsIgnoringASCIICase(name) }
     }
 
     /// Whether responses with this status may have a body (RFC 9110 section 6.4.1).
@@ -31,7 +31,7 @@ struct ResponseHead: Equatable {
     }
 
     /// Hop-by-hop headers: the server owns the connection (RFC 9110 section 7.6.1; PEP 3333).
-    static let hopByHop: Set<String> = [
+    static let hopByHop: [String] = [
         "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers",
         "transfer-encoding", "upgrade",
     ]
@@ -62,7 +62,7 @@ struct ResponseHead: Equatable {
             var latin1: [UInt8] = []
             if header.name.isEmpty || !header.name.allSatisfy(HTTPToken.isTokenByte) {
                 problem = Violation(.invalidHeaderName, "header name \(String(reflecting: name)) is not an HTTP token; header dropped")
-            } else if hopByHop.contains(name.lowercased()) {
+            } else if hopByHop.contains(where: { name.equalsIgnoringASCIICase($0) }) {
                 problem = Violation(.hopByHopHeader, "\(name) is a hop-by-hop header: the server owns the connection; header dropped")
             } else {
                 switch Latin1.encode(utf8: header.value) {
@@ -70,7 +70,7 @@ struct ResponseHead: Equatable {
                     latin1 = bytes
                     if let bad = bytes.first(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
                         problem = Violation(.controlCharacterInHeaderValue, "\(name) value contains control character 0x\(String(bad, radix: 16, uppercase: true)) (CR or LF would inject headers); header dropped")
-                    } else if name.lowercased() == "content-length" {
+                    } else if name.equalsIgnoringASCIICase("content-length") {
                         let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
                         if let value = Int(text), value >= 0, text.allSatisfy(\.isASCII) {
                             contentLength = value

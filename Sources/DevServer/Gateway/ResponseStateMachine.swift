@@ -300,30 +300,41 @@ struct ResponseStateMachine {
     /// version's default.
     private mutating func serialize(_ head: ResponseHead, framing: Framing, closing: Bool = false) -> [UInt8] {
         if serverClosing() { keepsAlive = false }
-        var bytes = Array("HTTP/1.1 ".utf8) + head.status + [13, 10]
+        // Appended in place: no temporary array per header (issue 14).
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        func add(_ name: String, _ value: [UInt8]) {
-            bytes += Array(name.utf8) + [58, 32] + value + [13, 10]
+        bytes.append(contentsOf: "HTTP/1.1 ".utf8)
+        bytes.append(contentsOf: head.status)
+        bytes.append(contentsOf: [13, 10] as [UInt8])
+        func add(_ name: String, _ value: some Sequence<UInt8>) {
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(58)
+            bytes.append(32)
+            bytes.append(contentsOf: value)
+            bytes.append(13)
+            bytes.append(10)
         }
         // RFC 9110 section 8.6: no Content-Length in a 204 (the application's "0" included).
-        for header in head.headers where head.code != 204 || header.name.lowercased() != "content-length" { add(header.name, header.value) }
-        if !head.has("date") { add("Date", Array(date().utf8)) }
-        if !head.has("server") { add("Server", Array(serverHeader.utf8)) }
+        for header in head.headers where head.code != 204 || !header.name.equalsIgnoringASCIICase("content-length") { add(header.name, header.value) }
+        if !head.has("date") { add("Date", date().utf8) }
+        if !head.has("server") { add("Server", serverHeader.utf8) }
         switch framing {
         case .contentLength(let length) where head.contentLength == nil:
-            add("Content-Length", Array(String(length).utf8))
+            add("Content-Length", String(length).utf8)
         case .chunked:
-            add("Transfer-Encoding", Array("chunked".utf8))
+            add("Transfer-Encoding", "chunked".utf8)
         default:
             break
         }
         let keepAlive = request.wantsKeepAlive && framing != .closeDelimited && !closing && keepsAlive
         if !keepAlive && request.version != .http1_0 {
-            add("Connection", Array("close".utf8))
+            add("Connection", "close".utf8)
         } else if keepAlive && request.version == .http1_0 {
-            add("Connection", Array("keep-alive".utf8))
+            add("Connection", "keep-alive".utf8)
         }
-        return bytes + [13, 10]
+        bytes.append(13)
+        bytes.append(10)
+        return bytes
     }
 }
 
