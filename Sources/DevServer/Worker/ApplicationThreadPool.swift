@@ -10,20 +10,43 @@ import Glibc
 /// It differs from NIO's `NIOThreadPool` in when it wakes a thread (issue 14). NIO signals its
 /// condition on every submit, so a burst of 64 requests read in one event-loop pass woke up to
 /// 64 threads, each to run one request: on the benchmark's single CPU, two context switches
-/// per request. Here a sleeping thread is woken only when no awake thread is free to take the
-/// work; a thread that takes work while more is queued wakes one more first (so a request that
-/// blocks never holds up the ones behind it while threads sleep), and a thread that finishes
-/// takes the next queued request before it sleeps. Requests still start in order, and at most
-/// `count` run at once.
+/// per request. Here work goes to a thread that is already awake when there is one, and a
+/// sleeping thread is woken:
+/// - when none is running;
+/// - when requests have been taking ``overlapWork`` or longer (a Flask request is ~100 µs, and
+///   then several threads overlap one's Python with another's socket work): as soon as work
+///   waits and no awake thread is free, as NIO's pool would but one thread at a time;
+/// - when requests are quicker than that, only if ``patience`` passes with no request taken
+///   (the running ones block: the watcher's case). A burst of quick requests then runs on the
+///   thread that is awake, without a context switch per request.
+/// So a request that blocks holds up the ones behind it by about a millisecond at most. A
+/// thread that finishes takes the next queued request before it sleeps. Requests still start
+/// in order, and at most `count` run at once.
 final class ApplicationThreadPool: @unchecked Sendable {
+    /// Requests that take this long on average (microseconds, the application's time with the
+    /// server's on its thread) run on overlapping threads.
+    static let overlapWork = 50
+    /// How long the queue may make no progress at all before the watcher wakes a thread.
+    static let patience = 1_000
+
     private let condition = Condition()
     private var queue = Deque<() -> Void>()
+    /// How long requests take on their thread, averaged over the last few (microseconds).
+    private var averageWork = 0
     /// Awake threads not running a request (they look at the queue before sleeping), including
     /// those woken and not yet running.
     private var available: Int
     private var sleeping = 0
+    private var running = 0
     /// Wake-ups given and not yet taken (a woken thread takes one; spurious wake-ups find none).
     private var tickets = 0
+    /// Requests taken from the queue so far: the watcher's measure of progress.
+    private var taken = 0
+    /// Whether the watcher is timing the queue (guarded by `condition`).
+    private var watching = false
+    /// The watcher sleeps on this until it is needed.
+    private let watcherBell = Condition()
+    private var watcherRung = false
 
     let count: Int
 
@@ -36,23 +59,48 @@ final class ApplicationThreadPool: @unchecked Sendable {
                 runForever()
             }
         }
+        DetachedThread.start { [self] in
+            _ = devserve_shim_set_thread_name("TP-watcher")
+            watchForever()
+        }
     }
 
     /// Queues `work` to run on an application thread.
     func submit(_ work: @escaping () -> Void) {
-        let wake = condition.withLock {
+        let (wake, ring) = condition.withLock { () -> (Bool, Bool) in
             queue.append(work)
-            return reserveWakeUpIfNeeded()
+            if running == 0 || overlapping { return (reserveWakeUp(), startWatching()) }
+            return (false, startWatching())
         }
+        // Signalled after unlocking: under the lock, the woken thread preempted the signaller
+        // on the benchmark's single CPU only to block on the lock it still held.
         if wake { condition.signal() }
+        if ring { ringWatcher() }
     }
 
-    /// With the lock held: when work waits, no awake thread is free and one sleeps, counts
-    /// that one as woken. The caller signals after unlocking: signalled under the lock, the
-    /// woken thread preempted the signaller on the benchmark's single CPU only to block on
-    /// the lock it still held (a futex wait and two context switches per hand-over).
-    private func reserveWakeUpIfNeeded() -> Bool {
-        guard !queue.isEmpty && available == 0 && sleeping > 0 else { return false }
+    /// With the lock held: whether the watcher must start timing the queue (the caller rings
+    /// it after unlocking).
+    private func startWatching() -> Bool {
+        guard !watching && needsAnotherThread else { return false }
+        watching = true
+        return true
+    }
+
+    private func ringWatcher() {
+        watcherBell.withLock { watcherRung = true }
+        watcherBell.signal()
+    }
+
+    /// With the lock held: whether requests are slow enough to run on overlapping threads.
+    private var overlapping: Bool { averageWork >= Self.overlapWork }
+
+    /// With the lock held: work waits, no awake thread is free, and one sleeps.
+    private var needsAnotherThread: Bool { !queue.isEmpty && available == 0 && sleeping > 0 }
+
+    /// With the lock held: when another thread is needed, counts one sleeper as woken. The
+    /// caller signals after unlocking.
+    private func reserveWakeUp() -> Bool {
+        guard needsAnotherThread else { return false }
         sleeping -= 1
         available += 1
         tickets += 1
@@ -64,11 +112,20 @@ final class ApplicationThreadPool: @unchecked Sendable {
             while true {
                 if let work = queue.popFirst() {
                     available -= 1
-                    let wake = reserveWakeUpIfNeeded()
+                    running += 1
+                    taken += 1
+                    let wake = overlapping && reserveWakeUp()
+                    let ring = startWatching()
+                    var took = 0
                     condition.unlocked {
                         if wake { condition.signal() }
+                        if ring { ringWatcher() }
+                        let start = MonotonicClock.now()
                         work()
+                        took = MonotonicClock.now() - start
                     }
+                    averageWork += (took - averageWork) / 8
+                    running -= 1
                     available += 1
                 } else {
                     available -= 1
@@ -76,6 +133,29 @@ final class ApplicationThreadPool: @unchecked Sendable {
                     condition.wait { tickets > 0 }
                     tickets -= 1
                 }
+            }
+        }
+    }
+
+    /// While work waits and every awake thread is busy: when a whole ``patience`` passes
+    /// without a request taken, wakes another thread.
+    private func watchForever() {
+        while true {
+            watcherBell.withLock {
+                watcherBell.wait { watcherRung }
+                watcherRung = false
+            }
+            var keepWatching = true
+            while keepWatching {
+                let mark = condition.withLock { taken }
+                usleep(UInt32(Self.patience))
+                let wake = condition.withLock { () -> Bool in
+                    let stalled = taken == mark && reserveWakeUp()
+                    keepWatching = needsAnotherThread || stalled
+                    if !keepWatching { watching = false }
+                    return stalled
+                }
+                if wake { condition.signal() }
             }
         }
     }

@@ -25,6 +25,49 @@ final class ApplicationThreadPoolTests: XCTestCase {
         for _ in 0..<3 { release.signal() }
     }
 
+    func testARequestArrivingWhileTheAwakeThreadBlocksRunsOnAnotherWithinMilliseconds() {
+        let pool = ApplicationThreadPool(threads: 4)
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        pool.submit {
+            started.signal()
+            release.wait()
+        }
+        XCTAssertEqual(started.wait(timeout: .now() + 2), .success)
+        let quick = DispatchSemaphore(value: 0)
+        let submitted = DispatchTime.now()
+        pool.submit { quick.signal() }
+        XCTAssertEqual(quick.wait(timeout: .now() + 2), .success, "it waited for the blocked request to end")
+        let waited = Double(DispatchTime.now().uptimeNanoseconds - submitted.uptimeNanoseconds) / 1e9
+        XCTAssertLessThan(waited, 0.5, "the watcher wakes a thread after about a millisecond without progress")
+        release.signal()
+    }
+
+    func testABurstOfQuickRequestsRunsOnTheThreadThatIsAwakeAndSlowOnesSpreadOverThreads() {
+        let pool = ApplicationThreadPool(threads: 8)
+        usleep(200_000)  // threads start awake, looking for work; a worker's are asleep by its first request
+        let quickThreads = ThreadSet()
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<2000 {
+            pool.submit {
+                quickThreads.add()
+                done.signal()
+            }
+        }
+        for _ in 0..<2000 { XCTAssertEqual(done.wait(timeout: .now() + 5), .success) }
+        XCTAssertLessThanOrEqual(quickThreads.count, 3, "quick requests woke threads they did not need")
+        let slowThreads = ThreadSet()
+        for _ in 0..<24 {
+            pool.submit {
+                slowThreads.add()
+                usleep(500)
+                done.signal()
+            }
+        }
+        for _ in 0..<24 { XCTAssertEqual(done.wait(timeout: .now() + 5), .success) }
+        XCTAssertGreaterThanOrEqual(slowThreads.count, 2, "500 µs requests ran one after another on one thread")
+    }
+
     func testNoMoreThanTheThreadCountRunAtOnceAndTheRestRunWhenOneFinishes() {
         let pool = ApplicationThreadPool(threads: 2)
         let release = DispatchSemaphore(value: 0)
@@ -61,6 +104,14 @@ final class ApplicationThreadPoolTests: XCTestCase {
         for _ in 0..<1000 { XCTAssertEqual(done.wait(timeout: .now() + 5), .success) }
         XCTAssertEqual(counter.value, 1000)
     }
+}
+
+/// The threads that ran something.
+private final class ThreadSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var threads: Set<UInt> = []
+    func add() { lock.lock(); threads.insert(UInt(pthread_self())); lock.unlock() }
+    var count: Int { lock.lock(); defer { lock.unlock() }; return threads.count }
 }
 
 private final class Counter: @unchecked Sendable {
