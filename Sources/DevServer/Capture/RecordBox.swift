@@ -3,7 +3,7 @@
 final class RecordBox {
     var record: RequestRecord
 
-    init(_ record: RequestRecord) {
+    init(_ record: consuming RequestRecord) {
         self.record = record
     }
 }

@@ -381,11 +381,11 @@ public final class Recorder: @unchecked Sendable {
     private func evictIfNeeded() -> [Int] {
         var evicted: [Int] = []
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
-            let oldest = entries.removeFirst().record
-            bytes -= oldest.cost
+            let oldest = entries.removeFirst()  // read through the box: no copy of the record
+            bytes -= oldest.record.cost
             firstID = entries.first?.record.id ?? nextID
-            evicted.append(oldest.id)
-            if oldest.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.id } }
+            evicted.append(oldest.record.id)
+            if oldest.record.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
         }
         evictions += evicted.count
         return evicted
