@@ -143,28 +143,32 @@ public enum EventFrame {
     /// stays for the next call.
     /// - Throws: `EventFrameError` for a frame that does not decode (a foreign stream).
     public static func decode(_ buffer: inout [UInt8]) throws -> [WorkerEvent] {
+        let (events, consumed) = try buffer.withUnsafeBytes { try decode(stream: $0) }
+        buffer.removeFirst(consumed)
+        return events
+    }
+
+    /// The complete frames at the front of `stream`, and how many bytes they took.
+    private static func decode(stream: UnsafeRawBufferPointer) throws -> (events: [WorkerEvent], consumed: Int) {
         var events: [WorkerEvent] = []
         var offset = 0
-        defer { buffer.removeFirst(offset) }
         // Fields are read through one raw pointer: a slice per field retained and released
         // the array's storage twice per field (issue 14: ARC was a third of the supervisor).
-        try buffer.withUnsafeBytes { stream in
-            while stream.count - offset >= headerSize {
-                let raw = UInt32(littleEndian: stream.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-                let length = Int(raw)
-                let kindByte = stream[offset + 5]
-                guard stream[offset + 4] == headerCheck(length: raw, kind: kindByte) else {
-                    throw EventFrameError(detail: "bad header check at a frame announcing \(length) bytes of kind \(kindByte)")
-                }
-                guard length >= 1, length <= maxLength else { throw EventFrameError(detail: "frame length \(length)") }
-                guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
-                guard stream.count - offset - (headerSize - 1) >= length else { break }
-                var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
-                events.append(try decode(kind, &reader))
-                offset += headerSize - 1 + length
+        while stream.count - offset >= headerSize {
+            let raw = UInt32(littleEndian: stream.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+            let length = Int(raw)
+            let kindByte = stream[offset + 5]
+            guard stream[offset + 4] == headerCheck(length: raw, kind: kindByte) else {
+                throw EventFrameError(detail: "bad header check at a frame announcing \(length) bytes of kind \(kindByte)")
             }
+            guard length >= 1, length <= maxLength else { throw EventFrameError(detail: "frame length \(length)") }
+            guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
+            guard stream.count - offset - (headerSize - 1) >= length else { break }
+            var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
+            events.append(try decode(kind, &reader))
+            offset += headerSize - 1 + length
         }
-        return events
+        return (events, offset)
     }
 
     private static func decode(_ kind: Kind, _ r: inout FieldReader) throws -> WorkerEvent {
