@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The captured history: a ring buffer of ``RequestRecord``s fed by the workers' events, in the
 /// supervisor, with no UI code.
 ///
@@ -30,7 +32,10 @@ public final class Recorder: @unchecked Sendable {
 
     public let configuration: Configuration
     private let lock = Lock()
-    private var entries = RecordRing()
+    /// The records, each in a box: Deque's in-place `_modify` moves an element out and copies it
+    /// back in (every field retained and the moved-out one released, on each of a request's
+    /// events); a box's record is changed where it lies.
+    private var entries = Deque<RecordBox>()
     /// The id of `entries.first`. Ids increase; live ones are consecutive, so an id's index is
     /// `id - firstID` unless records restored from a journal (whose ids keep the gaps of what
     /// was evicted before) come first: then a binary search finds it.
@@ -54,12 +59,7 @@ public final class Recorder: @unchecked Sendable {
     // MARK: Reading
 
     /// Every record, oldest first.
-    public func snapshot() -> [RequestRecord] { lock.withLock {
-        var records: [RequestRecord] = []
-        records.reserveCapacity(entries.count)
-        entries.forEach { records.append($0) }
-        return records
-    } }
+    public func snapshot() -> [RequestRecord] { lock.withLock { entries.map(\.record) } }
 
     /// The ids of the records for which `predicate` holds, oldest first. Reads the records in
     /// place under the lock, copying none: filtering 100,000 entries costs only the predicate.
@@ -67,19 +67,19 @@ public final class Recorder: @unchecked Sendable {
         lock.withLock {
             var result: [Int] = []
             result.reserveCapacity(entries.count)
-            entries.forEach { if predicate($0) { result.append($0.id) } }
+            for box in entries where predicate(box.record) { result.append(box.record.id) }
             return result
         }
     }
 
     /// The record `id`, if it is still kept.
     public func record(_ id: Int) -> RequestRecord? {
-        lock.withLock { index(of: id).map { entries[$0] } }
+        lock.withLock { index(of: id).map { entries[$0].record } }
     }
 
     /// The record of the request in flight that the worker calls `workerID`.
     public func record(workerID: String) -> RequestRecord? {
-        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0] } }
+        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0].record } }
     }
 
     /// Ends the records of requests a retired worker still had when it exited: they were cut
@@ -147,7 +147,7 @@ public final class Recorder: @unchecked Sendable {
                 nextID = record.id + 1
                 if entries.isEmpty { firstID = record.id }
                 bytes += record.cost
-                entries.append(record)
+                entries.append(RecordBox(record))
                 added.append(record.id)
                 evicted += evictIfNeeded()
             }
@@ -171,7 +171,7 @@ public final class Recorder: @unchecked Sendable {
 
     /// The newest entry replaying `id` from `client`, if it arrived.
     public func replay(of id: Int, from client: String) -> Int? {
-        lock.withLock { entries.lastID { $0.replayOf == id && $0.client == client } }
+        lock.withLock { entries.last { $0.record.replayOf == id && $0.record.client == client }?.record.id }
     }
 
     // MARK: Control
@@ -322,16 +322,14 @@ public final class Recorder: @unchecked Sendable {
         var marked: [Int] = []
         lock.withLock {
             for recordID in byWorkerID.values {
-                guard let index = index(of: recordID) else { continue }
-                let timedOut = entries.modify(index) { record -> Bool in
-                    let running = now - record.startedAt
-                    guard record.timeout == nil, running > limit else { return false }
-                    let last = record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
-                    let started = record.applicationStatus.map { "status \($0) given" } ?? "start_response not called"
-                    record.timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
-                    return true
-                }
-                if timedOut { marked.append(recordID) }
+                guard let index = index(of: recordID), entries[index].record.timeout == nil else { continue }
+                let box = entries[index]
+                let running = now - box.record.startedAt
+                guard running > limit else { continue }
+                let last = box.record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
+                let started = box.record.applicationStatus.map { "status \($0) given" } ?? "start_response not called"
+                box.record.timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
+                marked.append(recordID)
             }
         }
         for id in marked { notify(.updated(id)) }
@@ -347,15 +345,14 @@ public final class Recorder: @unchecked Sendable {
         let id = nextID
         nextID += 1
         if entries.isEmpty { firstID = id }
-        entries.append(RequestRecord(id: id, start: start))
-        bytes += entries.modify(entries.count - 1) { record -> Int in
-            if !expectedReplays.isEmpty { record.replayOf = expectedReplays.removeValue(forKey: start.client) }
-            if let early = earlyBodies.removeValue(forKey: start.id) {
-                record.requestBody = early
-                record.requestBodySize = early.count
-            }
-            return record.cost
+        let box = RecordBox(RequestRecord(id: id, start: start))
+        if !expectedReplays.isEmpty { box.record.replayOf = expectedReplays.removeValue(forKey: start.client) }
+        if let early = earlyBodies.removeValue(forKey: start.id) {
+            box.record.requestBody = early
+            box.record.requestBodySize = early.count
         }
+        bytes += box.record.cost
+        entries.append(box)
         byWorkerID[start.id] = id
         return (id, evictIfNeeded())
     }
@@ -369,11 +366,10 @@ public final class Recorder: @unchecked Sendable {
     /// With the lock held: mutates a record in place and keeps the byte count right.
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
-        bytes += entries.modify(index) { record -> Int in
-            let before = record.cost
-            body(&record)
-            return record.cost - before
-        }
+        let box = entries[index]
+        let before = box.record.cost
+        body(&box.record)
+        bytes += box.record.cost - before
         let evicted = evictIfNeeded()
         if !evicted.isEmpty { pendingEvictions += evicted }
         return id
@@ -385,11 +381,11 @@ public final class Recorder: @unchecked Sendable {
     private func evictIfNeeded() -> [Int] {
         var evicted: [Int] = []
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
-            let oldest = entries.removeFirst()
-            bytes -= oldest.cost
-            firstID = entries.firstID ?? nextID
-            evicted.append(oldest.id)
-            if oldest.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.id } }
+            let oldest = entries.removeFirst()  // read through the box: no copy of the record
+            bytes -= oldest.record.cost
+            firstID = entries.first?.record.id ?? nextID
+            evicted.append(oldest.record.id)
+            if oldest.record.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
         }
         evictions += evicted.count
         return evicted
@@ -397,16 +393,16 @@ public final class Recorder: @unchecked Sendable {
 
     private func index(of id: Int) -> Int? {
         let guess = id - firstID
-        if guess >= 0 && guess < entries.count && entries.id(at: guess) == id { return guess }
-        guard id >= firstID, let last = entries.lastID, id <= last else { return nil }
+        if guess >= 0 && guess < entries.count && entries[guess].record.id == id { return guess }
+        guard id >= firstID, let last = entries.last, id <= last.record.id else { return nil }
         // Restored records with gaps come first: ids still increase, so search.
         var low = 0
         var high = min(entries.count, guess)
         while low < high {
             let middle = (low + high) / 2
-            if entries.id(at: middle) < id { low = middle + 1 } else { high = middle }
+            if entries[middle].record.id < id { low = middle + 1 } else { high = middle }
         }
-        return low < entries.count && entries.id(at: low) == id ? low : nil
+        return low < entries.count && entries[low].record.id == id ? low : nil
     }
 
     private func notify(_ change: RecorderChange) { notify(CollectionOfOne(change)) }
