@@ -69,8 +69,8 @@ final class ApplicationThreadPool: @unchecked Sendable {
     func submit(_ work: @escaping () -> Void) {
         let (wake, ring) = condition.withLock { () -> (Bool, Bool) in
             queue.append(work)
-            if running == 0 || overlapping { return (reserveWakeUp(), startWatching()) }
-            return (false, startWatching())
+            let wake = (running == 0 || overlapping) && reserveWakeUp()
+            return (wake, startWatching())
         }
         // Signalled after unlocking: under the lock, the woken thread preempted the signaller
         // on the benchmark's single CPU only to block on the lock it still held.
