@@ -322,8 +322,7 @@ public final class Recorder: @unchecked Sendable {
         var marked: [Int] = []
         lock.withLock {
             for recordID in byWorkerID.values {
-                guard let index = index(of: recordID), entries[index].record.timeout == nil else { continue }
-                let box = entries[index]
+                guard let box = index(of: recordID).map({ entries[$0] }), box.record.timeout == nil else { continue }
                 let running = now - box.record.startedAt
                 guard running > limit else { continue }
                 let last = box.record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"

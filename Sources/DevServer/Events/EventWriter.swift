@@ -8,8 +8,8 @@ import CDevServeShim
 /// `send` only appends the encoded frame to a buffer; one writer thread drains it with as few
 /// write(2) calls as the load allows: one per event when idle (so a streamed chunk shows up in
 /// the recorder within 0.1 ms), many events per write under load, at most 1 ms late (so
-/// capture costs little per request). If the supervisor falls far behind, senders wait rather than buffer without
-/// bound. If the supervisor is gone the worker has no reason to live: its parent-death signal
+/// capture costs little per request). If the supervisor falls far behind, senders wait rather
+/// than buffer without bound. If the supervisor is gone the worker has no reason to live: its parent-death signal
 /// ends it.
 public final class EventWriter: @unchecked Sendable {
     private static let maxBuffered = 64 << 20
@@ -37,17 +37,13 @@ public final class EventWriter: @unchecked Sendable {
         guard !events.isEmpty else { return }
         var frame: [UInt8] = []
         for event in events { EventFrame.encode(event, into: &frame) }
-        frame.withUnsafeBytes { append(prefix: [], body: $0) }
+        frame.withUnsafeBytes { send(prefix: [], body: $0) }
     }
 
     /// Sends a frame whose last field is body bytes: `prefix` (``EventFrame/bodyFramePrefix``)
-    /// then `body`, appended to the pending buffer together, with no copy in between.
+    /// then `body`, appended to the C buffer together, with no copy in between; waits while too
+    /// much is buffered.
     public func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
-        append(prefix: prefix, body: body)
-    }
-
-    /// Hands bytes to the C buffer, waiting while too much is buffered.
-    private func append(prefix: [UInt8], body: UnsafeRawBufferPointer) {
         condition.withLock {
             condition.wait { buffered < Self.maxBuffered || broken }
             guard !broken else { return }

@@ -252,7 +252,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 // RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 cannot be trusted.
                 return .badRequest("Transfer-Encoding in an HTTP/1.0 request")
             }
-            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }  // only with Transfer-Encoding
+            let codings = encodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace().lowercased() }
             if codings.last != "chunked" { return .badRequest("Transfer-Encoding \(encodings.joined(separator: ", ")) does not end with chunked: the body's length is unknown") }
             if codings != ["chunked"] { return .notImplemented("Transfer-Encoding \(encodings.joined(separator: ", ")) is not supported; only chunked (RFC 9112 section 6.1)") }
         }
