@@ -49,6 +49,30 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertTrue(shown.contains("== Environ as the application left it"), shown)
     }
 
+    func testTheEnvironAsLeftListsReplacedAddedAndRemovedKeysButNotAnEqualValueReassigned() throws {
+        let application = try ScratchApplication("environ_changes", source: #"""
+            def application(environ, start_response):
+                environ["QUERY_STRING"] = "".join(list(environ["QUERY_STRING"]))  # equal, a new object
+                environ["SCRIPT_NAME"] = "/mounted"
+                environ["app.note"] = "tab\there\nnewline \\ slash"
+                environ["app.count"] = 3
+                del environ["REMOTE_PORT"]
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"ok"]
+            """#)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/x?a=1").status, 200)
+        let record = try PythonSupport.record(server.port, target: "/x?a=1")
+        let left = Dictionary(try XCTUnwrap(record.applicationEnviron).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        XCTAssertEqual(left["SCRIPT_NAME"], "/mounted")
+        XCTAssertEqual(left["app.note"], "tab\there\nnewline \\ slash", "tab, newline and backslash survive the line format")
+        XCTAssertEqual(left["app.count"], "3 (int)")
+        XCTAssertEqual(left["REMOTE_PORT"], "(removed)")
+        XCTAssertNil(left["QUERY_STRING"], "a value reassigned equal is not a change")
+        XCTAssertEqual(left["wsgi.input"], "<devserve_bridge.Input object>", "wsgi.* values are listed with their types")
+    }
+
     func testHeaderBytesThatAreNotUTF8ReachTheApplicationUnchanged() throws {
         let server = try serve()
         let client = try RawClient(port: server.port)
