@@ -42,6 +42,9 @@ final class ApplicationThreadPool: @unchecked Sendable {
     private var tickets = 0
     /// Requests taken from the queue so far: the watcher's measure of progress.
     private var taken = 0
+    /// Threads woken while another was running a request (what the policy decides; the tests
+    /// read it).
+    private(set) var wakeUpsBesideRunning = 0
     /// Whether the watcher is timing the queue (guarded by `condition`).
     private var watching = false
     /// The watcher sleeps on this until it is needed.
@@ -49,6 +52,9 @@ final class ApplicationThreadPool: @unchecked Sendable {
     private var watcherRung = false
 
     let count: Int
+
+    /// ``wakeUpsBesideRunning``, read under the lock.
+    var overlappingWakeUps: Int { condition.withLock { wakeUpsBesideRunning } }
 
     init(threads count: Int) {
         self.count = max(1, count)
@@ -101,6 +107,7 @@ final class ApplicationThreadPool: @unchecked Sendable {
     /// caller signals after unlocking.
     private func reserveWakeUp() -> Bool {
         guard needsAnotherThread else { return false }
+        if running > 0 { wakeUpsBesideRunning += 1 }
         sleeping -= 1
         available += 1
         tickets += 1
