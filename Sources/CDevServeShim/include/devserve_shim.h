@@ -47,6 +47,8 @@ int devserve_shim_set_parent_death_signal(int signal);
  * and frames never interleave); returns 0, or -1 when the pipe is broken. */
 void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length);
 int devserve_shim_events_write(int fd);
+/* Bytes mapped for the pending and spare event buffers together. */
+size_t devserve_shim_events_capacity(void);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the
  * pending event bytes to `fd` and then run whatever handler was there before (the Swift
  * backtracer), so a crash never loses the events of the requests it takes down; and an atexit

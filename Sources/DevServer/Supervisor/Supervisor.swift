@@ -78,8 +78,7 @@ public final class Supervisor {
     var exitCode: Int32 = 0
     private var lastStatus: (generation: Int?, stale: String?, silent: String?)?
     private var control: ControlServer?
-    private var trimmedAtEvictions = 0
-    private var trimmedAt = 0
+    private var memoryTrim: MemoryTrim
     private var lastState = ServerState()
     var journal: Journal?
     /// The buffer every pipe read goes through.
@@ -91,6 +90,7 @@ public final class Supervisor {
         self.configuration = configuration
         self.log = log
         self.recorder = Recorder(configuration: configuration.recorder)
+        self.memoryTrim = MemoryTrim(maxMemory: configuration.recorder.maxMemory)
         self.lifecycle = WorkerLifecycle(
             hasBuild: configuration.build != nil, shutdownGrace: configuration.limits.shutdownGrace,
             whatToChange: configuration.application == nil ? configuration.pluginPath : "its source files")
@@ -274,6 +274,9 @@ public final class Supervisor {
             || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) {
             milliseconds = min(milliseconds, 200)
         }
+        if configuration.capture && memoryTrim.isPending(evictions: recorder.statistics.evictions) {
+            milliseconds = min(milliseconds, MemoryTrim.quietInterval / 1000 + 50)
+        }
         return Int32(milliseconds)
     }
 
@@ -306,19 +309,15 @@ public final class Supervisor {
         apply(.tick(now: now))
     }
 
-    /// Evicted records leave free memory scattered between live ones, which glibc keeps;
-    /// malloc_trim hands whole free pages back, so the recorder's byte cap bounds RSS too.
-    /// At most every 2 s (asking glibc how much is free walks its arenas: 2% of the loop's
-    /// time when done every second under load), only after evictions, and only when over 16
-    /// MiB are free: under a stream of large bodies the freed memory is reused at once, and
-    /// trimming it each second made every new body fault its pages in again (issue 14).
+    /// Hands the memory evicted records left free back to the kernel, when ``MemoryTrim`` says.
     private func trimMemoryAfterEvictions(now: Int) {
+        guard configuration.capture else { return }
         let evictions = recorder.statistics.evictions
-        guard evictions > trimmedAtEvictions, now - trimmedAt > 2_000_000 else { return }
-        trimmedAt = now
-        guard devserve_shim_free_heap_bytes() > 16 << 20 else { return }
-        trimmedAtEvictions = evictions
-        _ = devserve_shim_malloc_trim()
+        guard memoryTrim.isPending(evictions: evictions) else { return }
+        let quiet = workers.allSatisfy { $0.inFlight.isEmpty && now - $0.lastHeard >= MemoryTrim.quietInterval }
+        if memoryTrim.shouldTrim(now: now, evictions: evictions, quiet: quiet, freeBytes: { devserve_shim_free_heap_bytes() }) {
+            _ = devserve_shim_malloc_trim()
+        }
     }
 
     // MARK: Workers
