@@ -118,33 +118,39 @@ public final class Environ: @unchecked Sendable {
     // MARK: Host calls behind start_response and write
 
     func hostStartResponse(status: String, headers: [(String, String)], excInfo: (any Error)?) throws {
-        var cStrings: [[CChar]] = []
-        cStrings.reserveCapacity(headers.count * 2 + 3)
+        // The status and every header's name and value in one buffer: the C call takes lengths,
+        // so nothing needs a NUL or an allocation of its own (a copy per string, twice, was a
+        // sixth of a native hello's application-thread time; issue 14).
+        var size = status.utf8.count
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        bytes.append(contentsOf: status.utf8)
         for (name, value) in headers {
-            cStrings.append(Array(name.utf8CString))
-            cStrings.append(Array(value.utf8CString))
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: value.utf8)
         }
-        let statusBytes = Array(status.utf8CString)
         let exc = excInfo.map { (Array(ErrorDescription.typeName(of: $0).utf8CString), Array(ErrorDescription.message(of: $0).utf8CString)) }
-        let result: Int32 = withCStringArrays(cStrings) { pointers in
-            var cHeaders: [devserve_header] = []
-            cHeaders.reserveCapacity(headers.count)
-            for index in 0..<headers.count {
-                cHeaders.append(devserve_header(
-                    name: pointers[2 * index], name_length: cStrings[2 * index].count - 1,
-                    value: pointers[2 * index + 1], value_length: cStrings[2 * index + 1].count - 1))
-            }
-            var badIndex = 0
-            return statusBytes.withUnsafeBufferPointer { statusPointer in
-                cHeaders.withUnsafeBufferPointer { headerPointer in
-                    guard let exc else {
-                        return host.pointee.start_response(request, statusPointer.baseAddress, statusBytes.count - 1, headerPointer.baseAddress, headers.count, nil, &badIndex)
-                    }
-                    return exc.0.withUnsafeBufferPointer { typeName in
-                        exc.1.withUnsafeBufferPointer { message in
-                            var info = devserve_exc_info(type_name: typeName.baseAddress, type_name_length: exc.0.count - 1, message: message.baseAddress, message_length: exc.1.count - 1)
-                            return host.pointee.start_response(request, statusPointer.baseAddress, statusBytes.count - 1, headerPointer.baseAddress, headers.count, &info, &badIndex)
-                        }
+        let statusLength = status.utf8.count
+        let result: Int32 = bytes.withUnsafeBufferPointer { buffer in
+            // Nil only when everything is empty (an empty status, which the host refuses).
+            let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            return withUnsafeTemporaryAllocation(of: devserve_header.self, capacity: max(1, headers.count)) { cHeaders in
+                var offset = statusLength
+                for (index, (name, value)) in headers.enumerated() {
+                    let nameLength = name.utf8.count, valueLength = value.utf8.count
+                    cHeaders.initializeElement(at: index, to: devserve_header(
+                        name: base.map { $0 + offset }, name_length: nameLength, value: base.map { $0 + offset + nameLength }, value_length: valueLength))
+                    offset += nameLength + valueLength
+                }
+                var badIndex = 0
+                guard let exc else {
+                    return host.pointee.start_response(request, base, statusLength, cHeaders.baseAddress, headers.count, nil, &badIndex)
+                }
+                return exc.0.withUnsafeBufferPointer { typeName in
+                    exc.1.withUnsafeBufferPointer { message in
+                        var info = devserve_exc_info(type_name: typeName.baseAddress, type_name_length: exc.0.count - 1, message: message.baseAddress, message_length: exc.1.count - 1)
+                        return host.pointee.start_response(request, base, statusLength, cHeaders.baseAddress, headers.count, &info, &badIndex)
                     }
                 }
             }
@@ -186,18 +192,3 @@ public final class Environ: @unchecked Sendable {
     }
 }
 
-/// Calls `body` with stable C pointers to each NUL-terminated array.
-private func withCStringArrays<R>(_ arrays: [[CChar]], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    var pointers: [UnsafePointer<CChar>?] = []
-    pointers.reserveCapacity(arrays.count)
-    var copies: [UnsafeMutablePointer<CChar>] = []
-    copies.reserveCapacity(arrays.count)
-    for array in arrays {
-        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: array.count)
-        copy.initialize(from: array, count: array.count)
-        copies.append(copy)
-        pointers.append(UnsafePointer(copy))
-    }
-    defer { for copy in copies { copy.deallocate() } }
-    return body(pointers)
-}
