@@ -55,6 +55,11 @@ final class StartResponseTests: XCTestCase {
         let served = try serve("GET /latin1 HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "fixture-conformance")
         XCTAssertEqual(served.observer.violationKinds, [])
         XCTAssertNotNil(served.transport.bytes.firstRange(of: Array("X-Name: caf".utf8) + [0xE9, 13, 10]))
+        let shown = served.observer.events.compactMap { event -> String? in
+            guard case .responseStarted(_, let headers, _) = event else { return nil }
+            return headers.first { $0.name == "X-Name" }?.value
+        }
+        XCTAssertEqual(shown, ["café"], "the capture shows the value as the application gave it")
     }
 
     func testHopByHopHeadersFromTheApplicationAreDroppedAndReported() throws {

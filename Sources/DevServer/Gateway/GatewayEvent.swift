@@ -45,4 +45,12 @@ public enum RequestOutcome: String, Sendable, Equatable {
 /// Receives a request's events, on the request's thread, in order.
 public protocol GatewayObserver: AnyObject {
     func gateway(_ event: GatewayEvent)
+    /// False when the observer keeps only a summary (the worker's reporter without capture,
+    /// for the access log): the events still come, but `.started` carries an empty environ and
+    /// `.responseStarted` no headers, sparing their copies on every request.
+    var wantsDetail: Bool { get }
+}
+
+extension GatewayObserver {
+    public var wantsDetail: Bool { true }
 }

@@ -30,8 +30,8 @@ extension GatewayExchange {
                 observer?.gateway(.errors("start_response replaced the staged response because of \(excInfo.type): \(excInfo.message)\n"))
             }
             if let observer, case .staged(let head) = machine.state {
-                let headers = head.headers.map { (name: $0.name, value: String(decoding: $0.value.map { Unicode.Scalar($0) }.map(Character.init).map { String($0) }.joined().utf8, as: UTF8.self)) }
-                observer.gateway(.responseStarted(status: String(decoding: head.status, as: UTF8.self), headers: headers, replaced: replacing))
+                let headers = observer.wantsDetail ? head.headers.map { (name: $0.name, value: Latin1.decode($0.value)) } : []
+                observer.gateway(.responseStarted(status: observer.wantsDetail ? String(decoding: head.status, as: UTF8.self) : "", headers: headers, replaced: replacing))
             }
         case DEVSERVE_HEADERS_ALREADY_SENT:
             mustReraise = true

@@ -132,6 +132,14 @@ enum Latin1 {
         return .success(bytes)
     }
 
+    /// The text of Latin-1 bytes (one code point per byte), for showing a header value as sent.
+    static func decode(_ bytes: [UInt8]) -> String {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: bytes.lazy.map { Unicode.Scalar($0) })
+        return String(scalars)
+    }
+
     struct Reason: Error, CustomStringConvertible {
         let description: String
         init(_ description: String) { self.description = description }

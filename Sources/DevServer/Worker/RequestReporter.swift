@@ -32,6 +32,8 @@ final class RequestReporter: GatewayObserver {
 
     private var offset: Int { MonotonicClock.microseconds(since: startedAt) }
 
+    var wantsDetail: Bool { capture }
+
     func gateway(_ event: GatewayEvent) {
         switch event {
         case .started(let environ):
