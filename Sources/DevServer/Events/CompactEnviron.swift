@@ -19,6 +19,13 @@ public struct CompactEnviron: Sendable, Equatable {
         for entry in entries { append(key: entry.key, value: entry.value) }
     }
 
+    /// Room for `entries` entries of `bytes` key and value bytes in all, so appending them
+    /// grows nothing.
+    public mutating func reserve(entries: Int, bytes: Int) {
+        blob.reserveCapacity(blob.count + bytes)
+        lengths.reserveCapacity(lengths.count + 2 * entries)
+    }
+
     public mutating func append<K: Collection, V: Collection>(key: K, value: V) where K.Element == UInt8, V.Element == UInt8 {
         blob += key
         blob += value

@@ -42,6 +42,10 @@ public enum EventFrame {
             kind = .stoppedAccepting
         case .requestStarted(let start):
             kind = .requestStarted
+            // One allocation for the frame (appending grew it eight times or so).
+            var estimate = 128 + start.id.utf8.count + start.client.utf8.count + start.target.utf8.count + start.environ.blob.count + 8 * start.environ.lengths.count
+            for header in start.headers { estimate += 8 + header.name.utf8.count + header.value.utf8.count }
+            body.bytes.reserveCapacity(body.bytes.count + estimate)
             body.string(start.id); body.int(start.generation); body.string(start.client); body.int(start.time)
             body.string(start.method); body.string(start.target); body.string(start.version); body.headers(start.headers)
             body.bytes(start.environ.blob)

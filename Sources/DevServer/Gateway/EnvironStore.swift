@@ -75,6 +75,9 @@ final class EnvironStore {
     /// Every entry in one blob, for capture.
     var compact: CompactEnviron {
         var result = CompactEnviron()
+        var bytes = 0
+        for index in keys.indices { bytes += keys[index].count + values[index].count }
+        result.reserve(entries: keys.count, bytes: bytes)
         for index in keys.indices { result.append(key: keys[index].buffer, value: values[index].buffer) }
         return result
     }
