@@ -294,7 +294,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if let length = pending.head.contentLength {
             return length > 0 && length <= limit
         }
-        return !pending.head.values("transfer-encoding").isEmpty
+        return pending.head.contains("transfer-encoding")
     }
 
     /// The held-back request's body is here (or is bigger than we hold): run it.
