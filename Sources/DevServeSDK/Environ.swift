@@ -119,9 +119,10 @@ public final class Environ: @unchecked Sendable {
 
     func hostStartResponse(status: String, headers: [(String, String)], excInfo: (any Error)?) throws {
         // The status and every header's name and value in one buffer: the C call takes lengths,
-        // so nothing needs a NUL or an allocation of its own (a copy per string, twice, was a
-        // sixth of a native hello's application-thread time; issue 14).
-        var size = status.utf8.count
+        // so no string needs a NUL or an allocation of its own (each was copied twice to be
+        // NUL-terminated; issue 14). The final 0 only keeps the buffer from being empty, so that
+        // an empty status still reaches the host as a string, to be refused as a status.
+        var size = status.utf8.count + 1
         for (name, value) in headers { size += name.utf8.count + value.utf8.count }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(size)
@@ -130,17 +131,17 @@ public final class Environ: @unchecked Sendable {
             bytes.append(contentsOf: name.utf8)
             bytes.append(contentsOf: value.utf8)
         }
+        bytes.append(0)
         let exc = excInfo.map { (Array(ErrorDescription.typeName(of: $0).utf8CString), Array(ErrorDescription.message(of: $0).utf8CString)) }
         let statusLength = status.utf8.count
         let result: Int32 = bytes.withUnsafeBufferPointer { buffer in
-            // Nil only when everything is empty (an empty status, which the host refuses).
-            let base = buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             return withUnsafeTemporaryAllocation(of: devserve_header.self, capacity: max(1, headers.count)) { cHeaders in
                 var offset = statusLength
                 for (index, (name, value)) in headers.enumerated() {
                     let nameLength = name.utf8.count, valueLength = value.utf8.count
                     cHeaders.initializeElement(at: index, to: devserve_header(
-                        name: base.map { $0 + offset }, name_length: nameLength, value: base.map { $0 + offset + nameLength }, value_length: valueLength))
+                        name: base + offset, name_length: nameLength, value: base + offset + nameLength, value_length: valueLength))
                     offset += nameLength + valueLength
                 }
                 var badIndex = 0
