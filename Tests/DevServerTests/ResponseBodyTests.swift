@@ -4,15 +4,17 @@ import XCTest
 /// docs/GATEWAY.md, "The response body".
 final class ResponseBodyTests: XCTestCase {
     func testEveryChunkIsSentAsSoonAsItIsProducedNeverHeldForTheNext() throws {
-        // At each write, how many chunks had the application produced? Chunk k must be on the
-        // wire before chunk k+1 exists.
+        // At each write, how many chunks had the capture seen? It sees a chunk once it is handed
+        // to the transport, so chunk k's write finds k-1: every chunk is written (and flushed,
+        // below) on its own before the next one is asked for. Chunk k must be on the wire
+        // before chunk k+1 exists.
         let transport = MemoryTransport()
         let observer = RecordingObserver()
         var producedAtWrite: [Int] = []
         transport.onWrite = { _ in producedAtWrite.append(observer.chunks.count) }
         let (head, _) = try parseRequest(Array("GET /?n=4&size=10&delay_ms=1 HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
         GatewayExchange.serve(.init(head: head), plugin: try Plugins.load("stream"), transport: transport, observer: observer)
-        XCTAssertEqual(producedAtWrite, [1, 2, 3, 4, 4], "four chunks, then the last-chunk marker")
+        XCTAssertEqual(producedAtWrite, [0, 1, 2, 3, 4], "four chunks, then the last-chunk marker")
         XCTAssertEqual(transport.flushes, 5, "each write is flushed")
         XCTAssertEqual(RawResponse(transport.bytes).chunkSizes, [10, 10, 10, 10])
     }
