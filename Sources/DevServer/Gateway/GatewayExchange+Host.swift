@@ -49,9 +49,7 @@ extension GatewayExchange {
             return DEVSERVE_NOT_STARTED
         }
         if isClientGone { return DEVSERVE_CLIENT_GONE }
-        let output = machine.chunk(bytes, fromWrite: true)
-        perform(output)
-        observer?.gateway(.chunk(bytes, fromWrite: true))
+        let output = send(chunk: bytes, fromWrite: true)
         if output.exceeded { return DEVSERVE_CONTENT_LENGTH_EXCEEDED }
         return isClientGone ? DEVSERVE_CLIENT_GONE : DEVSERVE_OK
     }

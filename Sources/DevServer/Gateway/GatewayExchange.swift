@@ -181,12 +181,7 @@ public final class GatewayExchange {
             produced += 1
             let bytes = length > 0 && chunk != nil ? Array(UnsafeBufferPointer(start: chunk, count: length)) : []
             let onlyChunk = body.chunk_count == 1 && produced == 1
-            let output = machine.chunk(bytes, fromWrite: false, knownTotalLength: onlyChunk ? bytes.count : nil)
-            perform(output)
-            // Captured once it is on its way: the event loop is woken before the capture's
-            // writer thread, and on one CPU the first woken runs first (a streamed chunk
-            // reached the client's socket 41-56 µs after its yield, then 31-44; issue 14).
-            observer?.gateway(.chunk(bytes, fromWrite: false))
+            let output = send(chunk: bytes, fromWrite: false, knownTotalLength: onlyChunk ? bytes.count : nil)
             if output.exceeded {
                 // Content-Length is satisfied; nothing more is asked of the iterable.
                 perform(machine.end())
@@ -236,8 +231,7 @@ public final class GatewayExchange {
             }
             if count == 0 { break }
             let bytes = Array(buffer[0..<count])
-            perform(machine.chunk(bytes, fromWrite: false, knownTotalLength: sentAny ? nil : total))
-            observer?.gateway(.chunk(bytes, fromWrite: false))
+            send(chunk: bytes, fromWrite: false, knownTotalLength: sentAny ? nil : total)
             sentAny = true
         }
         if ending == nil && !clientWentAway { perform(machine.end()) }
@@ -298,6 +292,18 @@ public final class GatewayExchange {
     }
 
     // MARK: Performing the machine's outputs
+
+    /// A body chunk from the iterable, a file or write(): framed by the machine, put on the
+    /// wire, then captured. Captured once it is on its way, so that the event loop is woken
+    /// before the capture's writer thread: on one CPU the first woken runs first (a streamed
+    /// chunk reached the client's socket 41-56 µs after its yield, then 31-44; issue 14).
+    @discardableResult
+    func send(chunk bytes: [UInt8], fromWrite: Bool, knownTotalLength: Int? = nil) -> ResponseStateMachine.Output {
+        let output = machine.chunk(bytes, fromWrite: fromWrite, knownTotalLength: knownTotalLength)
+        perform(output)
+        observer?.gateway(.chunk(bytes, fromWrite: fromWrite))
+        return output
+    }
 
     /// Puts the machine's output on the wire and reports its violations.
     func perform(_ output: ResponseStateMachine.Output) {
