@@ -43,8 +43,8 @@ final class ApplicationThreadPool: @unchecked Sendable {
     /// Requests taken from the queue so far: the watcher's measure of progress.
     private var taken = 0
     /// Threads woken while another was running a request (what the policy decides; the tests
-    /// read it).
-    private(set) var wakeUpsBesideRunning = 0
+    /// read it as ``overlappingWakeUps``).
+    private var wakeUpsBesideRunning = 0
     /// Whether the watcher is timing the queue (guarded by `condition`).
     private var watching = false
     /// The watcher sleeps on this until it is needed.
