@@ -32,13 +32,15 @@ struct MemoryTrim {
     /// Evictions since the last trim or quiet look: the loop should wake to look for quiet.
     func isPending(evictions: Int) -> Bool { evictions > settledEvictions }
 
-    /// Whether to trim now. `freeBytes` is asked only when the answer depends on it.
+    /// Whether to trim now. `quiet` and `freeBytes` are asked only when the answer depends on
+    /// them (this is asked on every turn of the supervisor's loop).
     /// - Parameters:
     ///   - now: the monotonic clock, µs.
     ///   - evictions: the recorder's eviction count so far.
     ///   - quiet: no request in flight and no worker event for ``quietInterval``.
-    mutating func shouldTrim(now: Int, evictions: Int, quiet: Bool, freeBytes: () -> Int) -> Bool {
+    mutating func shouldTrim(now: Int, evictions: Int, quiet isQuiet: () -> Bool, freeBytes: () -> Int) -> Bool {
         guard isPending(evictions: evictions) else { return false }
+        let quiet = isQuiet()
         if !quiet && now - lookedAt < Self.loadInterval { return false }
         lookedAt = now
         let free = freeBytes()

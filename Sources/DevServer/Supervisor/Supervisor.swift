@@ -312,10 +312,8 @@ public final class Supervisor {
     /// Hands the memory evicted records left free back to the kernel, when ``MemoryTrim`` says.
     private func trimMemoryAfterEvictions(now: Int) {
         guard configuration.capture else { return }
-        let evictions = recorder.statistics.evictions
-        guard memoryTrim.isPending(evictions: evictions) else { return }
-        let quiet = workers.allSatisfy { $0.inFlight.isEmpty && now - $0.lastHeard >= MemoryTrim.quietInterval }
-        if memoryTrim.shouldTrim(now: now, evictions: evictions, quiet: quiet, freeBytes: { devserve_shim_free_heap_bytes() }) {
+        let quiet = { self.workers.allSatisfy { $0.inFlight.isEmpty && now - $0.lastHeard >= MemoryTrim.quietInterval } }
+        if memoryTrim.shouldTrim(now: now, evictions: recorder.statistics.evictions, quiet: quiet, freeBytes: { devserve_shim_free_heap_bytes() }) {
             _ = devserve_shim_malloc_trim()
         }
     }
