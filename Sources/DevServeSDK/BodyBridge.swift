@@ -8,15 +8,14 @@ import Glibc
 final class BodyBridge {
     private let iterator: ResponseBodyIterator
     private let environ: Environ
-    /// The chunk handed out last; C's pointer to it stays valid until the next call.
-    private var current: UnsafeMutableRawBufferPointer?
+    /// The chunk handed out last, held so that the host's pointer into it stays valid until
+    /// the next call: the host copies it once, straight to the connection (issue 14).
+    private var current: [UInt8] = []
 
     private init(body: ResponseBody, environ: Environ) {
         self.iterator = body.makeIterator()
         self.environ = environ
     }
-
-    deinit { current?.deallocate() }
 
     /// Fills `target` with `body`.
     static func install(_ body: ResponseBody, environ: Environ, into target: UnsafeMutablePointer<devserve_body>) {
@@ -42,12 +41,10 @@ final class BodyBridge {
     private func next(chunk: UnsafeMutablePointer<UnsafePointer<UInt8>?>, length: UnsafeMutablePointer<Int>) -> Int32 {
         do {
             guard let bytes = try iterator.next() else { return 0 }
-            current?.deallocate()
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-            bytes.withUnsafeBytes { copy.copyMemory(from: $0) }
-            current = copy
-            chunk.pointee = UnsafePointer(copy.baseAddress!.assumingMemoryBound(to: UInt8.self))
-            length.pointee = bytes.count
+            current = bytes
+            // An array's elements stay where they are while it is held and not mutated.
+            chunk.pointee = current.withUnsafeBufferPointer { $0.baseAddress }
+            length.pointee = current.count
             return 1
         } catch {
             environ.raise(error)

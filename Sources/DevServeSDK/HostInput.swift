@@ -11,19 +11,45 @@ final class HostInput: RequestInput {
         self.host = host
     }
 
+    /// Reads straight into the array it returns (the body's one copy out of the host, issue 14),
+    /// sized by `size` or, for read(), by CONTENT_LENGTH; only a body longer than expected
+    /// (chunked, or more than ``largestGuess``) is read on in blocks.
     func read(_ size: Int?) throws -> [UInt8] {
-        var result: [UInt8] = []
-        var remaining = size ?? Int.max
-        while remaining > 0 {
-            let block = try readBlock(capacity: min(remaining, Self.blockSize)) { buffer, capacity in
+        let limit = size ?? Int.max
+        guard limit > 0 else { return [] }
+        var atEnd = false
+        var result = try [UInt8](unsafeUninitializedCapacity: min(limit, expectedLength() ?? Self.blockSize)) { buffer, initialized in
+            while initialized < buffer.count {
+                let count = host.pointee.input_read(request, buffer.baseAddress! + initialized, buffer.count - initialized)
+                if count < 0 { throw GatewayError.from(result: Int32(-count), operation: "wsgi.input") }
+                if count == 0 { atEnd = true; return }
+                initialized += count
+            }
+        }
+        while !atEnd && result.count < limit {
+            let block = try readBlock(capacity: min(limit - result.count, Self.blockSize)) { buffer, capacity in
                 host.pointee.input_read(request, buffer, capacity)
             }
             if block.isEmpty { break }
             result += block
-            remaining -= block.count
         }
         return result
     }
+
+    /// A CONTENT_LENGTH worth sizing a read for: the one the server put in the environ, up to
+    /// ``largestGuess`` (the header is the client's word; a longer body is read on in blocks).
+    private func expectedLength() -> Int? {
+        var value: UnsafePointer<UInt8>?
+        var length = 0
+        let found = "CONTENT_LENGTH".withCString { key in
+            host.pointee.environ_get(request, UnsafeRawPointer(key).assumingMemoryBound(to: UInt8.self), 14, &value, &length)
+        }
+        guard found == Int32(DEVSERVE_OK.rawValue), let value else { return nil }
+        guard let expected = Int(String(decoding: UnsafeBufferPointer(start: value, count: length), as: UTF8.self)), expected >= 0 else { return nil }
+        return min(expected, Self.largestGuess)
+    }
+
+    private static let largestGuess = 16 << 20
 
     func readLine(limit: Int?) throws -> [UInt8] {
         try readBlock(capacity: limit ?? Int(Int32.max)) { buffer, capacity in

@@ -98,10 +98,11 @@ final class StrictBodySource: RequestBodySource {
         self.allowed = allowed
     }
 
-    func nextBytes(maximum: Int) throws -> [UInt8] {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if offset >= allowed { overread = true }
-        let end = min(bytes.count, offset + maximum)
-        defer { offset = end }
-        return Array(bytes[offset..<end])
+        let count = min(bytes.count - offset, buffer.count)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
+        offset += count
+        return count
     }
 }

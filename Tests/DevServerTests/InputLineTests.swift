@@ -13,10 +13,11 @@ final class InputLineTests: XCTestCase {
             self.bytes = bytes
             self.piece = piece
         }
-        func nextBytes(maximum: Int) throws -> [UInt8] {
-            let end = min(bytes.count, offset + min(piece, maximum))
-            defer { offset = end }
-            return Array(bytes[offset..<end])
+        func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            let count = min(bytes.count - offset, piece, buffer.count)
+            bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
+            offset += count
+            return count
         }
     }
 
@@ -62,6 +63,25 @@ final class InputLineTests: XCTestCase {
             collected += rest.flatMap { $0 }
             XCTAssertEqual(collected.count, body.count, "pieces of \(piece)")
             XCTAssertTrue(collected == body)
+        }
+    }
+
+    func testReadIntoTheApplicationsBufferGivesWhatReadlineLeftThenTheRestAndNothingPastContentLength() throws {
+        let body = Self.lines.flatMap { $0 }
+        for piece in [1, 4096, 70_001] {
+            // The source holds more than CONTENT_LENGTH: the stream must stop at it.
+            let stream = RequestInputStream(source: PiecewiseSource(body + Array("EXTRA".utf8), piece: piece), contentLength: body.count)
+            var collected = try stream.readLine(limit: 10)
+            var buffer = [UInt8](repeating: 0, count: 5000)
+            while true {
+                let count = try buffer.withUnsafeMutableBytes { try stream.read(into: $0) }
+                if count == 0 { break }
+                XCTAssertLessThanOrEqual(count, buffer.count)
+                collected += buffer[0..<count]
+            }
+            XCTAssertEqual(collected.count, body.count, "pieces of \(piece)")
+            XCTAssertTrue(collected == body, "pieces of \(piece): the bytes come back exactly, in order")
+            XCTAssertEqual(try buffer.withUnsafeMutableBytes { try stream.read(into: $0) }, 0, "end of stream stays the end")
         }
     }
 }

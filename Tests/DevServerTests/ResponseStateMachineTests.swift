@@ -81,3 +81,15 @@ final class ResponseStateMachineTests: XCTestCase {
         XCTAssertFalse(output.bytes.text.contains("Content-Length"))
     }
 }
+
+extension ResponseStateMachine {
+    /// A chunk held in memory, with everything the output puts on the wire in `bytes`, in the
+    /// order GatewayExchange sends it: bytes, the chunk's payload, the trailer.
+    fileprivate mutating func chunk(_ bytes: [UInt8], fromWrite: Bool, knownTotalLength: Int? = nil) -> Output {
+        var output = chunk(count: bytes.count, fromWrite: fromWrite, knownTotalLength: knownTotalLength)
+        output.bytes += bytes.prefix(output.payload) + output.trailer
+        output.payload = 0
+        output.trailer = []
+        return output
+    }
+}

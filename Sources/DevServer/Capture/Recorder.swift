@@ -244,7 +244,19 @@ public final class Recorder: @unchecked Sendable {
             }
             touched = update(recordID) { record in
                 let room = max(0, configuration.maxBody - record.requestBody.count)
-                record.requestBody += body.prefix(room)
+                let keep = min(room, body.count)
+                if record.requestBody.isEmpty && keep == body.count {
+                    // The first part of the body is kept as it came, without a copy.
+                    record.requestBody = body
+                } else if keep > 0 {
+                    if record.requestBody.capacity < record.requestBody.count + keep {
+                        // Grown once to what the request announced rather than by doubling
+                        // (a 1 MiB upload arrives in 16 parts: issue 14).
+                        let announced = Self.contentLength(record.requestHeaders) ?? 0
+                        record.requestBody.reserveCapacity(min(configuration.maxBody, max(announced, 2 * (record.requestBody.count + keep))))
+                    }
+                    record.requestBody += body.prefix(keep)
+                }
                 record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
             }
         case .responseStarted(let id, let status, let headers, let replaced):
@@ -375,6 +387,11 @@ public final class Recorder: @unchecked Sendable {
     }
 
     private var pendingEvictions: [Int] = []
+
+    /// The Content-Length a request's headers announce, if one is valid.
+    private static func contentLength(_ headers: [HeaderField]) -> Int? {
+        headers.first { $0.name.equalsIgnoringASCIICase("content-length") }.flatMap { Int($0.value) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
 
     /// With the lock held: drops the oldest records while over a cap (never the newest).
     private func evictIfNeeded() -> [Int] {

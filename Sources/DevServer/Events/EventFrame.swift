@@ -1,4 +1,5 @@
 import CDevServeShim
+import NIOCore
 
 /// The wire format of ``WorkerEvent``: `[u32 length][u8 check][u8 kind][fields]`,
 /// little-endian; strings and byte strings are `[u32 length][bytes]`, integers `i64`, lists
@@ -149,6 +150,16 @@ public enum EventFrame {
     public static func decode(_ buffer: inout [UInt8]) throws -> [WorkerEvent] {
         let (events, consumed) = try buffer.withUnsafeBytes { try decode(stream: $0) }
         buffer.removeFirst(consumed)
+        return events
+    }
+
+    /// The complete frames at the front of `buffer`, consumed from it; a partial frame at its
+    /// end stays for the next read. The supervisor's event stream: read straight into the
+    /// buffer, decoded where it lies (issue 14: appending each read to an array, then moving
+    /// what was left to its front, copied a 1 MiB echo's capture twice more).
+    public static func decode(_ buffer: inout ByteBuffer) throws -> [WorkerEvent] {
+        let (events, consumed) = try buffer.withUnsafeReadableBytes { try decode(stream: $0) }
+        buffer.moveReaderIndex(forwardBy: consumed)
         return events
     }
 

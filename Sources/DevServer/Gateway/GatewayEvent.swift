@@ -1,13 +1,14 @@
 /// What happens during one request, as the gateway core sees it: the raw material of capture.
-public enum GatewayEvent: Sendable {
+public enum GatewayEvent {
     /// The application is about to be called with this environ.
     case started(environ: CompactEnviron)
     /// start_response was accepted (`replaced` when exc_info replaced an earlier head).
     case responseStarted(status: String, headers: [(name: String, value: String)], replaced: Bool)
     /// The head actually sent, with the server's own headers.
     case headSent([UInt8])
-    /// A body chunk as the application produced it (`fromWrite` for write()).
-    case chunk([UInt8], fromWrite: Bool)
+    /// A body chunk as the application produced it (`fromWrite` for write()). The bytes are
+    /// the application's, lent for the call: an observer that keeps them copies them.
+    case chunk(UnsafeRawBufferPointer, fromWrite: Bool)
     /// A file body sent with sendfile: its size, and its first bytes for capture.
     case fileSent(size: Int, prefix: [UInt8])
     /// Text the application wrote to wsgi.errors (and the server's own error reports).

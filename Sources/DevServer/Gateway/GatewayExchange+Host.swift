@@ -42,10 +42,10 @@ extension GatewayExchange {
     }
 
     /// write(data): PEP 3333, "The write() Callable".
-    func hostWrite(_ bytes: [UInt8]) -> devserve_result {
+    func hostWrite(_ bytes: UnsafeRawBufferPointer) -> devserve_result {
         guard requireRunning("write()") else { return DEVSERVE_REQUEST_ENDED }
         if case .awaitingStartResponse = machine.state, !bytes.isEmpty {
-            perform(machine.chunk(bytes, fromWrite: true))
+            perform(machine.chunk(count: bytes.count, fromWrite: true))
             return DEVSERVE_NOT_STARTED
         }
         if isClientGone { return DEVSERVE_CLIENT_GONE }
@@ -54,10 +54,11 @@ extension GatewayExchange {
         return isClientGone ? DEVSERVE_CLIENT_GONE : DEVSERVE_OK
     }
 
-    /// wsgi.input read(n); a negative devserve_result on failure.
-    func hostRead(maximum: Int) -> Result<[UInt8], devserve_result> {
+    /// wsgi.input read(n) straight into the application's buffer: the count, 0 at end of
+    /// stream, or a devserve_result on failure.
+    func hostRead(into buffer: UnsafeMutableRawBufferPointer) -> Result<Int, devserve_result> {
         guard requireRunning("wsgi.input.read") else { return .failure(DEVSERVE_REQUEST_ENDED) }
-        do { return .success(try input.read(maximum: maximum)) } catch { return .failure(DEVSERVE_IO_ERROR) }
+        do { return .success(try input.read(into: buffer)) } catch { return .failure(DEVSERVE_IO_ERROR) }
     }
 
     /// wsgi.input readline(limit).

@@ -179,7 +179,7 @@ public final class GatewayExchange {
                 return
             }
             produced += 1
-            let bytes = length > 0 && chunk != nil ? Array(UnsafeBufferPointer(start: chunk, count: length)) : []
+            let bytes = UnsafeRawBufferPointer(start: chunk, count: chunk != nil ? max(0, length) : 0)
             let onlyChunk = body.chunk_count == 1 && produced == 1
             let output = send(chunk: bytes, fromWrite: false, knownTotalLength: onlyChunk ? bytes.count : nil)
             if output.exceeded {
@@ -230,8 +230,7 @@ public final class GatewayExchange {
                 return
             }
             if count == 0 { break }
-            let bytes = Array(buffer[0..<count])
-            send(chunk: bytes, fromWrite: false, knownTotalLength: sentAny ? nil : total)
+            buffer.withUnsafeBytes { _ = send(chunk: UnsafeRawBufferPointer(rebasing: $0[0..<count]), fromWrite: false, knownTotalLength: sentAny ? nil : total) }
             sentAny = true
         }
         if ending == nil && !clientWentAway { perform(machine.end()) }
@@ -285,7 +284,7 @@ public final class GatewayExchange {
     private func answerNotMounted(prefix: String) -> RequestOutcome {
         let body = Array("Not Found: this application is mounted at \(prefix)\n".utf8)
         _ = machine.startResponse(status: Array("404 Not Found".utf8), headers: [(Array("Content-Type".utf8), Array("text/plain; charset=utf-8".utf8))], hasExcInfo: false)
-        perform(machine.chunk(body, fromWrite: false, knownTotalLength: body.count))
+        body.withUnsafeBytes { perform(machine.chunk(count: $0.count, fromWrite: false, knownTotalLength: $0.count), payload: $0) }
         perform(machine.end())
         transport.finish(ending ?? .close)
         return .notMounted
@@ -298,25 +297,28 @@ public final class GatewayExchange {
     /// before the capture's writer thread: on one CPU the first woken runs first (a streamed
     /// chunk reached the client's socket 41-56 µs after its yield, then 31-44; issue 14).
     @discardableResult
-    func send(chunk bytes: [UInt8], fromWrite: Bool, knownTotalLength: Int? = nil) -> ResponseStateMachine.Output {
-        let output = machine.chunk(bytes, fromWrite: fromWrite, knownTotalLength: knownTotalLength)
-        perform(output)
+    func send(chunk bytes: UnsafeRawBufferPointer, fromWrite: Bool, knownTotalLength: Int? = nil) -> ResponseStateMachine.Output {
+        let output = machine.chunk(count: bytes.count, fromWrite: fromWrite, knownTotalLength: knownTotalLength)
+        perform(output, payload: bytes)
         observer?.gateway(.chunk(bytes, fromWrite: fromWrite))
         return output
     }
 
-    /// Puts the machine's output on the wire and reports its violations.
-    func perform(_ output: ResponseStateMachine.Output) {
+    /// Puts the machine's output on the wire (its bytes, the first `output.payload` bytes of
+    /// `payload`, its trailer) and reports its violations.
+    func perform(_ output: ResponseStateMachine.Output, payload: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
         for violation in output.violations { report(violation) }
         if let head = output.sentHead { observer?.gateway(.headSent(head)) }
         // The server's own page (a 500) is what the client got: the record shows it as sent.
-        if let page = output.serverBody, !page.isEmpty { observer?.gateway(.chunk(page, fromWrite: false)) }
-        if !output.bytes.isEmpty && !clientWentAway {
+        if let page = output.serverBody, !page.isEmpty { page.withUnsafeBytes { observer?.gateway(.chunk($0, fromWrite: false)) } }
+        if output.wireCount > 0 && !clientWentAway {
             do {
-                try transport.write(output.bytes)
+                if !output.bytes.isEmpty { try transport.write(output.bytes) }
+                if output.payload > 0 { try transport.write(UnsafeRawBufferPointer(rebasing: payload.prefix(output.payload))) }
+                if !output.trailer.isEmpty { try transport.write(output.trailer) }
                 try transport.flush()
                 // What went on the wire after the head, framing included (the access log's size).
-                wireBodyBytes += output.bytes.count - (output.sentHead?.count ?? 0)
+                wireBodyBytes += output.wireCount - (output.sentHead?.count ?? 0)
             } catch {
                 clientWentAway = true
                 machine.clientGone()
@@ -331,12 +333,14 @@ public final class GatewayExchange {
 
     var isClientGone: Bool { clientWentAway }
 
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     /// "100 Continue", no later than the first read of wsgi.input, and never after a final
     /// status (docs/GATEWAY.md, Errors; RFC 9110 section 10.1.1).
     private func sendContinue() {
         guard !machine.hasSentHead, !clientWentAway else { return }
         do {
-            try transport.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+            try transport.write(Self.continueLine)
             try transport.flush()
         } catch {
             clientWentAway = true

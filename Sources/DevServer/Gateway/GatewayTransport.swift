@@ -3,10 +3,11 @@
 /// wsgiref's `BaseHandler` works the same way (its `_write`, `_flush` and `close`), which is
 /// why its protocol can be tested with in-memory streams; so can ours.
 public protocol GatewayTransport: AnyObject {
-    /// Queues bytes for the client. Blocks while too much is queued (a slow client makes the
-    /// application wait instead of devserve buffering without bound).
+    /// Queues bytes for the client, copying them (the caller's memory is only lent for the
+    /// call). Blocks while too much is queued (a slow client makes the application wait
+    /// instead of devserve buffering without bound).
     /// - Throws: when the client has gone away.
-    func write(_ bytes: [UInt8]) throws
+    func write(_ bytes: UnsafeRawBufferPointer) throws
     /// Pushes what was written to the client now: every chunk is sent as soon as it is
     /// produced, never held back waiting for the next.
     func flush() throws
@@ -22,4 +23,11 @@ public protocol FileSendingTransport: GatewayTransport {
     /// were sent. The descriptor stays the caller's.
     /// - Throws: when the client has gone away.
     func sendFile(descriptor: Int32, offset: Int, count: Int) throws
+}
+
+extension GatewayTransport {
+    /// Queues bytes the caller holds as an array.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
 }

@@ -47,7 +47,10 @@ enum HostFunctionTable {
         table.pointee.input_read = { request, buffer, capacity in
             // Capacity 0 would return 0, which means end of stream: refuse it instead.
             guard let buffer, capacity > 0 else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
-            return copyOut(exchange(request).hostRead(maximum: capacity), into: buffer)
+            switch exchange(request).hostRead(into: UnsafeMutableRawBufferPointer(start: buffer, count: capacity)) {
+            case .success(let count): return count
+            case .failure(let result): return -Int(result.rawValue)
+            }
         }
         table.pointee.input_readline = { request, buffer, capacity in
             guard let buffer else { return -Int(DEVSERVE_INVALID_ARGUMENT.rawValue) }
@@ -86,7 +89,7 @@ enum HostFunctionTable {
         }
         table.pointee.write = { request, data, length in
             guard data != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            return code(exchange(request).hostWrite(Array(UnsafeBufferPointer(start: data, count: length))))
+            return code(exchange(request).hostWrite(UnsafeRawBufferPointer(start: data, count: length)))
         }
         table.pointee.raise = { request, type, typeLength, message, messageLength in
             exchange(request).hostRaise(

@@ -3,10 +3,11 @@
 /// The transport de-chunks a chunked body and stops at Content-Length; the gateway core adds
 /// buffering, lines and the 100-continue rule on top.
 public protocol RequestBodySource: AnyObject {
-    /// The next bytes of the body, at most `maximum`; empty at the end of the body. Blocks
-    /// until some bytes arrive.
+    /// Copies the next bytes of the body into `buffer` (at most its count) and says how many;
+    /// 0 at the end of the body. Blocks until some bytes arrive. The one copy a body byte
+    /// makes on its way from the connection to the application's read buffer (issue 14).
     /// - Throws: when the body cannot be read (malformed chunking, the client went away).
-    func nextBytes(maximum: Int) throws -> [UInt8]
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 /// A body source's error that says how the server should answer when the application fails
@@ -20,15 +21,17 @@ public protocol RequestBodyError: Error {
 public final class BufferedBodySource: RequestBodySource {
     private let bytes: [UInt8]
     private var offset = 0
-    /// How many times `nextBytes` was called: tests use it to see that nothing was read.
+    /// How many times `read(into:)` was called: tests use it to see that nothing was read.
     public private(set) var reads = 0
 
     public init(_ bytes: [UInt8] = []) { self.bytes = bytes }
 
-    public func nextBytes(maximum: Int) throws -> [UInt8] {
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         reads += 1
-        let end = min(bytes.count, offset + maximum)
-        defer { offset = end }
-        return Array(bytes[offset..<end])
+        let count = min(bytes.count - offset, buffer.count)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + count)])) }
+        offset += count
+        return count
     }
 }

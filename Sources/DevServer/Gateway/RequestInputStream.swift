@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// wsgi.input: PEP 3333, "Input and Error Streams".
 ///
 /// read(n), readline(limit), readlines(hint) over the transport's body source. Reading past
@@ -8,8 +12,11 @@ final class RequestInputStream {
     private let source: RequestBodySource
     /// CONTENT_LENGTH, when the request has one: never read beyond it.
     private var remaining: Int?
+    /// Bytes read ahead for readline: `buffer[bufferStart..<bufferEnd]` are unread; the rest
+    /// of `buffer` is room the source reads into (allocated once, never zero-filled per read).
     private var buffer: [UInt8] = []
     private var bufferStart = 0
+    private var bufferEnd = 0
     private var atEnd = false
     /// Runs once, before the source is first read (100-continue).
     var beforeFirstRead: (() -> Void)?
@@ -23,14 +30,23 @@ final class RequestInputStream {
         if contentLength == 0 { atEnd = true }
     }
 
-    /// read(n): at most `maximum` bytes; empty at end of stream.
-    func read(maximum: Int) throws -> [UInt8] {
-        guard maximum > 0 else { return [] }
-        if bufferStart == buffer.count { try fill(atLeast: 1, limit: maximum) }
-        let end = buffer.count - bufferStart > maximum ? bufferStart + maximum : buffer.count
-        let result = Array(buffer[bufferStart..<end])
-        bufferStart = end
-        return result
+    /// read(n) into the application's buffer: at most `destination.count` bytes, 0 at end of
+    /// stream. Bytes a readline left buffered come first; after them, the source copies
+    /// straight into `destination` (one copy from the connection's buffer, issue 14).
+    func read(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard destination.count > 0 else { return 0 }
+        runBeforeFirstRead()
+        let unread = bufferEnd - bufferStart
+        if unread > 0 {
+            let count = min(unread, destination.count)
+            buffer.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[bufferStart..<(bufferStart + count)])) }
+            bufferStart += count
+            return count
+        }
+        guard !atEnd else { return 0 }
+        let want = min(destination.count, remaining ?? Int.max)
+        let count = try readSource(into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<want]))
+        return count
     }
 
     /// readline(limit): up to and including the next "\n", at most `limit` bytes.
@@ -42,7 +58,7 @@ final class RequestInputStream {
         guard limit > 0 else { return [] }
         var searched = 0
         while true {
-            let unread = buffer.count - bufferStart
+            let unread = bufferEnd - bufferStart
             // `limit` may be Int.max: compare lengths, never add it to an index.
             let window = min(unread, limit)
             if let newline = buffer[(bufferStart + searched)..<(bufferStart + window)].firstIndex(of: UInt8(ascii: "\n")) {
@@ -74,38 +90,53 @@ final class RequestInputStream {
         return result
     }
 
-    /// Reads more from the source into the buffer, unless the body has ended.
-    private func fill(atLeast: Int, limit: Int) throws {
+    private func runBeforeFirstRead() {
         if let hook = beforeFirstRead {
             beforeFirstRead = nil
             hook()
         }
-        if bufferStart > 0 && bufferStart == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            bufferStart = 0
-        } else if bufferStart >= 64 * 1024 {
-            // Lines read one by one from a long body: drop what was consumed.
-            buffer.removeFirst(bufferStart)
-            bufferStart = 0
+    }
+
+    /// One read of the source into `destination`, never past CONTENT_LENGTH; notes the end.
+    private func readSource(into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count: Int
+        do {
+            count = try source.read(into: destination)
+        } catch {
+            failure = error
+            throw error
         }
-        while !atEnd && buffer.count - bufferStart < atLeast {
+        if count == 0 {
+            atEnd = true
+        } else if let left = remaining {
+            remaining = left - count
+            if remaining == 0 { atEnd = true }
+        }
+        return count
+    }
+
+    /// Reads more from the source onto the end of the unread bytes, unless the body has ended.
+    private func fill(atLeast: Int, limit: Int) throws {
+        runBeforeFirstRead()
+        while !atEnd && bufferEnd - bufferStart < atLeast {
             let want = min(max(limit, 16 * 1024), remaining ?? Int.max)
-            let bytes: [UInt8]
-            do {
-                bytes = try source.nextBytes(maximum: want)
-            } catch {
-                failure = error
-                throw error
-            }
-            if bytes.isEmpty {
-                atEnd = true
-                break
-            }
-            buffer += bytes.prefix(remaining ?? Int.max)
-            if let left = remaining {
-                remaining = left - min(left, bytes.count)
-                if remaining == 0 { atEnd = true }
-            }
+            makeRoom(want)
+            bufferEnd += try buffer.withUnsafeMutableBytes { try readSource(into: UnsafeMutableRawBufferPointer(rebasing: $0[bufferEnd..<(bufferEnd + want)])) }
+        }
+    }
+
+    /// At least `count` bytes of room after the unread bytes: the unread bytes move to the
+    /// front when that makes room, and the buffer grows (doubling) only when it does not.
+    private func makeRoom(_ count: Int) {
+        guard buffer.count - bufferEnd < count else { return }
+        let unread = bufferEnd - bufferStart
+        if bufferStart > 0 {
+            buffer.withUnsafeMutableBytes { _ = memmove($0.baseAddress!, $0.baseAddress! + bufferStart, unread) }
+            bufferStart = 0
+            bufferEnd = unread
+        }
+        if buffer.count - bufferEnd < count {
+            buffer.append(contentsOf: repeatElement(0, count: max(bufferEnd + count, buffer.count * 2) - buffer.count))
         }
     }
 }

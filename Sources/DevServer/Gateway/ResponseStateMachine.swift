@@ -56,10 +56,17 @@ struct ResponseStateMachine {
         var wantsKeepAlive: Bool
     }
 
-    /// What to do after an event.
+    /// What to do after an event: `bytes`, then the first `payload` bytes of the chunk the
+    /// event was about (the machine never holds body bytes, so a chunk goes from the
+    /// application's memory to the connection's buffer with one copy; issue 14), then
+    /// `trailer`.
     struct Output {
-        /// Bytes for the wire, in order.
+        /// Bytes for the wire before the payload: the head, a chunk-size line, a whole page.
         var bytes: [UInt8] = []
+        /// How many of the chunk's bytes go on the wire after `bytes`.
+        var payload = 0
+        /// Bytes for the wire after the payload (a chunked body's "\r\n").
+        var trailer: [UInt8] = []
         /// Contract breaches to report.
         var violations: [Violation] = []
         /// Set when the response is over.
@@ -71,6 +78,9 @@ struct ResponseStateMachine {
         var exceeded = false
         /// The body of a response the server made itself (an error page), for the record.
         var serverBody: [UInt8]?
+
+        /// How many bytes go on the wire in all.
+        var wireCount: Int { bytes.count + payload + trailer.count }
     }
 
     private(set) var state: ResponseState = .awaitingStartResponse
@@ -132,64 +142,64 @@ struct ResponseStateMachine {
 
     // MARK: Body
 
-    /// A chunk from the iterable (`fromWrite` false) or from write() (true).
+    /// A chunk of `count` bytes from the iterable (`fromWrite` false) or from write() (true).
     /// - Parameter knownTotalLength: the whole body's length when it is known before it is
     ///   sent (a one-chunk iterable, a regular file), so Content-Length can be computed
     ///   without holding anything back.
-    mutating func chunk(_ bytes: [UInt8], fromWrite: Bool, knownTotalLength: Int? = nil) -> Output {
+    mutating func chunk(count: Int, fromWrite: Bool, knownTotalLength: Int? = nil) -> Output {
         switch state {
         case .awaitingStartResponse:
-            guard !bytes.isEmpty else { return Output() }
+            guard count > 0 else { return Output() }
             if fromWrite {
                 return Output(violations: [Violation(.writeBeforeStartResponse, "write() called before start_response; the data was refused")])
             }
             var output = fail(message: "the application's body produced data before it called start_response")
-            output.violations.insert(Violation(.bodyBeforeStartResponse, "the body produced \(bytes.count) bytes before start_response was called"), at: 0)
+            output.violations.insert(Violation(.bodyBeforeStartResponse, "the body produced \(count) bytes before start_response was called"), at: 0)
             return output
         case .staged(let head):
-            guard !bytes.isEmpty else { return Output() }
+            guard count > 0 else { return Output() }
             let framing = framing(for: head, knownLength: knownTotalLength)
             let headBytes = serialize(head, framing: framing)
             state = .sending(head, framing: framing, sent: 0)
-            var output = Output(bytes: headBytes, sentHead: headBytes)
-            let body = body(bytes)
-            output.bytes += body.bytes
-            output.violations += body.violations
-            output.exceeded = body.exceeded
+            var output = body(count: count)
+            output.bytes = headBytes + output.bytes
+            output.sentHead = headBytes
             return output
         case .sending:
-            return body(bytes)
+            return body(count: count)
         case .finished, .aborted:
             return Output()
         }
     }
 
-    /// Frames body bytes for the wire, enforcing Content-Length and no-body statuses.
-    private mutating func body(_ bytes: [UInt8]) -> Output {
-        guard case .sending(let head, let framing, let sent) = state, !bytes.isEmpty else { return Output() }
+    /// Frames `count` body bytes for the wire, enforcing Content-Length and no-body statuses.
+    private mutating func body(count: Int) -> Output {
+        guard case .sending(let head, let framing, let sent) = state, count > 0 else { return Output() }
         var output = Output()
-        var payload = bytes
         if !head.allowsBody {
             if sent == 0 {
-                output.violations.append(Violation(.bodyNotAllowed, "a \(head.code) response has no body; \(bytes.count) bytes dropped"))
+                output.violations.append(Violation(.bodyNotAllowed, "a \(head.code) response has no body; \(count) bytes dropped"))
             }
-            state = .sending(head, framing: framing, sent: sent + bytes.count)
+            state = .sending(head, framing: framing, sent: sent + count)
             return output
         }
-        if case .contentLength(let length) = framing, sent + bytes.count > length {
-            payload = Array(bytes.prefix(max(0, length - sent)))
+        var payload = count
+        if case .contentLength(let length) = framing, sent + count > length {
+            payload = max(0, length - sent)
             output.exceeded = true
             if sent <= length {
                 output.violations.append(Violation(.contentLengthExceeded, "the body went past Content-Length \(length); the excess was not sent"))
             }
         }
-        state = .sending(head, framing: framing, sent: sent + bytes.count)
-        guard !request.isHead, !payload.isEmpty else { return output }
+        state = .sending(head, framing: framing, sent: sent + count)
+        guard !request.isHead, payload > 0 else { return output }
         switch framing {
         case .chunked:
-            output.bytes = Array(String(payload.count, radix: 16).utf8) + [13, 10] + payload + [13, 10]
+            output.bytes = Array(String(payload, radix: 16).utf8) + [13, 10]
+            output.payload = payload
+            output.trailer = [13, 10]
         case .contentLength, .closeDelimited:
-            output.bytes = payload
+            output.payload = payload
         case .none:
             break
         }

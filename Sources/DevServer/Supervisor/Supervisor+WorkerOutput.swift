@@ -1,21 +1,28 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NIOCore
 
 /// What workers say: their event streams, stdout and stderr, read by the supervisor's loop.
 extension Supervisor {
     /// Reads what `worker` wrote: every pipe, or only those in `readable` (what poll reported).
     func readPipes(of worker: WorkerProcess, readable: Set<Int32>? = nil) {
         func ready(_ descriptor: Int32) -> Bool { descriptor >= 0 && readable.map { $0.contains(descriptor) } ?? true }
-        if ready(worker.events), drain(&worker.events, appendingTo: &worker.eventBuffer) {
+        if ready(worker.events), drain(&worker.events, into: &worker.eventBuffer) {
             do {
                 let events = try EventFrame.decode(&worker.eventBuffer)
+                if worker.eventBuffer.readableBytes == 0 {
+                    worker.eventBuffer.clear()
+                } else if worker.eventBuffer.readerIndex > worker.eventBuffer.capacity / 2 {
+                    // Only a partial frame is left: it moves to the front, once per half buffer.
+                    worker.eventBuffer.discardReadBytes()
+                }
                 if !events.isEmpty { handle(events, from: worker) }
             } catch {
                 // Nothing after a bad frame can be trusted to line up: the worker is replaced
                 // rather than left serving with its capture silenced.
                 log.error("worker gen \(worker.generation) pid \(worker.pid): its event stream is corrupt (\(error)); replacing it")
-                worker.eventBuffer.removeAll()
+                worker.eventBuffer.clear()
                 worker.events = -1
                 if lifecycle.role(of: worker.identity) == .current { replaceWorker(worker, because: "the event stream of worker gen \(worker.generation) pid \(worker.pid) is corrupt") }
             }
@@ -31,18 +38,23 @@ extension Supervisor {
         }
     }
 
-    /// Reads what is available straight onto the end of `buffer` (the event stream: no array
-    /// per wake-up in between); whether anything was read. Closes the descriptor at end of file.
-    func drain(_ descriptor: inout Int32, appendingTo buffer: inout [UInt8]) -> Bool {
+    /// Reads what is available straight into the free end of `buffer` (the event stream: no
+    /// copy in between); whether anything was read. Closes the descriptor at end of file.
+    func drain(_ descriptor: inout Int32, into buffer: inout ByteBuffer, readSize: Int = eventReadSize) -> Bool {
         var any = false
         while true {
-            let count = readBuffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            var count = 0
+            var error: Int32 = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: readSize) { free in
+                count = read(descriptor, free.baseAddress, free.count)
+                error = errno
+                return max(0, count)
+            }
             if count > 0 {
-                buffer.append(contentsOf: readBuffer[0..<count])
                 any = true
                 continue
             }
-            if count == 0 || (errno != EAGAIN && errno != EINTR) {
+            if count == 0 || (error != EAGAIN && error != EINTR) {
                 close(descriptor)
                 descriptor = -1
             }
@@ -50,10 +62,14 @@ extension Supervisor {
         }
     }
 
-    /// Reads what is available; nil when nothing was. Closes the descriptor at end of file.
+    /// The room one read of the event stream asks for: its pipe's size (``WorkerProcess``).
+    static let eventReadSize = 1 << 20
+
+    /// Reads what is available (a worker's stdout or stderr); nil when nothing was. Closes the
+    /// descriptor at end of file.
     func drain(_ descriptor: inout Int32) -> [UInt8]? {
-        var result: [UInt8] = []
-        return drain(&descriptor, appendingTo: &result) ? result : nil
+        var buffer = ByteBuffer()
+        return drain(&descriptor, into: &buffer, readSize: 64 * 1024) ? Array(buffer.readableBytesView) : nil
     }
 
     /// The longest line kept from a worker's output; the rest of a longer one is counted and

@@ -81,8 +81,6 @@ public final class Supervisor {
     private var memoryTrim: MemoryTrim
     private var lastState = ServerState()
     var journal: Journal?
-    /// The buffer every pipe read goes through.
-    var readBuffer = [UInt8](repeating: 0, count: 1 << 20)
 
     /// Binds the socket; nothing is spawned until ``run()``.
     /// - Throws: `ListeningSocket.BindError` with a message for the user.

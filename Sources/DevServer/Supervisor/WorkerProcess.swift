@@ -1,4 +1,5 @@
 import CDevServeShim
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,8 @@ final class WorkerProcess {
     var events: Int32
     var stdout: Int32
     var stderr: Int32
-    var eventBuffer: [UInt8] = []
+    /// The event stream read and not yet decoded (a frame's first part, at most).
+    var eventBuffer = ByteBuffer()
     var stdoutLine: [UInt8] = []
     var stderrLine: [UInt8] = []
     /// Bytes of an over-long output line not kept (see ``Supervisor/maxLine``).

@@ -101,21 +101,21 @@ final class ChannelBodySource: RequestBodySource, @unchecked Sendable {
     /// The failure, if the body failed.
     var failureReason: Failure? { condition.withLock { failure } }
 
-    func nextBytes(maximum: Int) throws -> [UInt8] {
-        let (bytes, notify): ([UInt8], Bool) = try condition.withLock {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let (count, notify): (Int, Bool) = try condition.withLock {
             let arrived = condition.wait(timeout: timeout) { !chunks.isEmpty || ended || failure != nil }
             if !arrived { failure = .timedOut(seconds: timeout) }
             if let failure { throw failure }
-            guard !chunks.isEmpty else { return ([], false) }
+            guard !chunks.isEmpty else { return (0, false) }
             let wasFull = buffered >= highWater
-            var first = chunks[0]
-            let count = min(maximum, first.readableBytes)
-            let bytes = first.readBytes(length: count) ?? []
-            if first.readableBytes == 0 { chunks.removeFirst() } else { chunks[0] = first }
+            let count = min(buffer.count, chunks[0].readableBytes)
+            chunks[0].withUnsafeReadableBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+            chunks[0].moveReaderIndex(forwardBy: count)
+            if chunks[0].readableBytes == 0 { chunks.removeFirst() }
             buffered -= count
-            return (bytes, wasFull && buffered < highWater)
+            return (count, wasFull && buffered < highWater)
         }
         if notify { onDrained() }
-        return bytes
+        return count
     }
 }

@@ -14,7 +14,8 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
     private let complete: @Sendable (ResponseEnding) -> Void
     private let sendRegion: @Sendable (FileRegionBox, EventLoopPromise<Void>) -> Void
     private let condition = Condition()
-    private var pending: [UInt8] = []
+    /// Written and not yet flushed: the bytes' one copy on their way to the socket.
+    private var pending = ByteBuffer()
     private var outstanding = 0
     /// The connection closed (the client left, or closed after reading the whole response).
     private var gone = false
@@ -37,15 +38,16 @@ final class ChannelTransport: FileSendingTransport, @unchecked Sendable {
         self.complete = complete
     }
 
-    func write(_ bytes: [UInt8]) throws {
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         if condition.withLock({ gone }) { throw ClientGone() }
-        pending += bytes
+        pending.writeBytes(bytes)
     }
 
     func flush() throws {
-        guard !pending.isEmpty else { return }
-        let buffer = ByteBuffer(bytes: pending)
-        pending.removeAll(keepingCapacity: true)
+        guard pending.readableBytes > 0 else { return }
+        // Handed over whole; the next write starts a fresh buffer.
+        let buffer = pending
+        pending = ByteBuffer()
         let size = buffer.readableBytes
         try condition.withLock {
             if gone { throw ClientGone() }

@@ -62,7 +62,7 @@ final class RequestReporter: GatewayObserver {
             kept += count
             flushHeld()
             let prefix = EventFrame.bodyFramePrefix(chunkOf: summary.id, offset: now, size: bytes.count, count: count)
-            bytes.withUnsafeBytes { events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+            events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
         case .fileSent(let size, let prefix):
             summary.bytes += size
             summary.timings.lastByte = offset

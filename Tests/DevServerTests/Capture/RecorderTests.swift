@@ -79,6 +79,15 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(recorder.snapshot().last?.id, 10, "the newest is always kept")
     }
 
+    func testARequestBodyArrivingInPartsIsKeptInOrderUpToTheCapWhereverAPartEnds() {
+        var configuration = Recorder.Configuration()
+        configuration.maxBody = 10
+        let recorder = Recorder(configuration: configuration)
+        let id = recorder.apply(Self.start("1.1"))!
+        for part in ["abcd", "efgh", "ijkl", "mn"] { recorder.apply(.requestBody(id: "1.1", bytes: Array(part.utf8))) }
+        XCTAssertEqual(recorder.record(id)?.requestBody, Array("abcdefghij".utf8), "the first ten bytes, the third part cut at the cap")
+    }
+
     func testBodiesAreKeptUpToTheCapAndTheRestIsCounted() {
         var configuration = Recorder.Configuration()
         configuration.maxBody = 4

@@ -2,9 +2,14 @@ import DevServer
 
 /// Keeps a request's gateway events for assertions.
 final class RecordingObserver: GatewayObserver {
+    /// Every event but `.chunk`, whose bytes are only lent for the call (``chunks`` keeps copies).
     private(set) var events: [GatewayEvent] = []
+    /// The chunks' bytes, copied as they came.
+    private(set) var chunks: [[UInt8]] = []
 
-    func gateway(_ event: GatewayEvent) { events.append(event) }
+    func gateway(_ event: GatewayEvent) {
+        if case .chunk(let bytes, _) = event { chunks.append(Array(bytes)) } else { events.append(event) }
+    }
 
     var violations: [Violation] {
         events.compactMap { if case .violation(let violation) = $0 { return violation } else { return nil } }
@@ -14,10 +19,6 @@ final class RecordingObserver: GatewayObserver {
 
     var errorsText: String {
         events.compactMap { if case .errors(let text) = $0 { return text } else { return nil } }.joined()
-    }
-
-    var chunks: [[UInt8]] {
-        events.compactMap { if case .chunk(let bytes, _) = $0 { return bytes } else { return nil } }
     }
 
     /// The environ as the application received it.
