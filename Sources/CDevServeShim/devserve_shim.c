@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -95,6 +96,96 @@ void devserve_shim_events_append2(const void *first, size_t first_length, const 
         events_length += first_length + second_length;
     }
     pthread_mutex_unlock(&events_lock);
+}
+
+/* The shared body ring (issue 14): captured body bytes of 4 KiB and more go into a memfd the
+ * supervisor maps too, and their frame carries the ring position instead of the bytes, so a
+ * 1 MiB echo's 2 MiB of capture cross no pipe (the pipe copied them twice, in the kernel, and
+ * allocated and freed their pages). Positions grow without wrapping; a body lies contiguous at
+ * position % size, skipping the ring's end when it would not fit there. The supervisor stores
+ * how far it has copied bodies out in the ring's header. Guarded by events_lock, so bodies lie
+ * in the ring in the order of their frames. */
+static unsigned char *ring_base;
+static uint64_t ring_size;
+static uint64_t ring_head;
+/* When a body was last placed, and where the ring's pages were last all given back. */
+static double ring_last_placed;
+static uint64_t ring_released_head = UINT64_MAX;
+static uint64_t ring_release_offset;
+
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+int devserve_shim_ring_attach(int fd) {
+    struct stat info;
+    if (fstat(fd, &info) != 0 || info.st_size <= DEVSERVE_RING_HEADER) return -1;
+    void *mapped = mmap(NULL, (size_t)info.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (mapped == MAP_FAILED) return -1;
+    pthread_mutex_lock(&events_lock);
+    ring_base = mapped;
+    ring_size = (uint64_t)info.st_size - DEVSERVE_RING_HEADER;
+    ring_head = 0;
+    pthread_mutex_unlock(&events_lock);
+    return 0;
+}
+
+int devserve_shim_events_append_shared(void *frame, size_t frame_length, const void *body, size_t body_length) {
+    int placed = 0;
+    pthread_mutex_lock(&events_lock);
+    if (ring_base != NULL && frame_length >= 8 && body_length > 0 && body_length <= ring_size) {
+        uint64_t consumed = atomic_load_explicit((_Atomic uint64_t *)ring_base, memory_order_acquire);
+        uint64_t start = ring_head;
+        uint64_t offset = start % ring_size;
+        if (offset + body_length > ring_size) start += ring_size - offset;  /* skip the end */
+        if (start + body_length - consumed <= ring_size && events_reserve(frame_length)) {
+            memcpy(ring_base + DEVSERVE_RING_HEADER + start % ring_size, body, body_length);
+            ring_head = start + body_length;
+            ring_last_placed = monotonic_seconds();
+            for (int index = 0; index < 8; index++) ((unsigned char *)frame)[frame_length - 8 + index] = (unsigned char)(start >> (8 * index));
+            memcpy(events_bytes + events_length, frame, frame_length);
+            events_length += frame_length;
+            placed = 1;
+        }
+    }
+    pthread_mutex_unlock(&events_lock);
+    return placed;
+}
+
+void devserve_shim_ring_release_if_idle(void) {
+    static const uint64_t step = 1u << 20;
+    for (;;) {
+        pthread_mutex_lock(&events_lock);
+        int idle = ring_base != NULL && ring_head != ring_released_head && monotonic_seconds() - ring_last_placed >= 1.0
+            && atomic_load_explicit((_Atomic uint64_t *)ring_base, memory_order_acquire) == ring_head;
+        if (idle) {
+            uint64_t length = ring_size - ring_release_offset < step ? ring_size - ring_release_offset : step;
+            madvise(ring_base + DEVSERVE_RING_HEADER + ring_release_offset, (size_t)length, MADV_REMOVE);
+            ring_release_offset += length;
+            if (ring_release_offset >= ring_size) {
+                ring_release_offset = 0;
+                ring_released_head = ring_head;
+            }
+        }
+        pthread_mutex_unlock(&events_lock);
+        if (!idle) return;
+    }
+}
+
+void *devserve_shim_ring_create(size_t size, int *fd) {
+    int descriptor = memfd_create("devserve-bodies", MFD_CLOEXEC);
+    if (descriptor < 0) return NULL;
+    if (ftruncate(descriptor, (off_t)(size + DEVSERVE_RING_HEADER)) != 0) { close(descriptor); return NULL; }
+    void *mapped = mmap(NULL, size + DEVSERVE_RING_HEADER, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0);
+    if (mapped == MAP_FAILED) { close(descriptor); return NULL; }
+    *fd = descriptor;
+    return mapped;
+}
+
+void devserve_shim_ring_consumed(void *ring, uint64_t position) {
+    atomic_store_explicit((_Atomic uint64_t *)ring, position, memory_order_release);
 }
 
 /* Held while pending bytes are taken and written, by the writer thread or the crash handler:

@@ -47,6 +47,22 @@ int devserve_shim_set_parent_death_signal(int signal);
  * and frames never interleave); returns 0, or -1 when the pipe is broken. */
 void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length);
 int devserve_shim_events_write(int fd);
+/* The shared body ring: a memfd of DEVSERVE_RING_HEADER bytes (the supervisor's consumed
+ * position, a uint64) then the ring. Supervisor: create (returns the mapping, sets *fd; NULL
+ * on failure) and consumed (stores how far bodies were copied out). Worker: attach (maps fd;
+ * 0 or -1) and append_shared: with room in the ring, copies `body` into it, writes its
+ * position into the last 8 bytes of `frame` (little-endian) and appends the frame like
+ * append2; returns 1, or 0 (nothing appended) when there is no ring or no room. The pages
+ * are shared: once touched they count in both processes' resident memory until released. */
+#define DEVSERVE_RING_HEADER 4096
+void *devserve_shim_ring_create(size_t size, int *fd);
+void devserve_shim_ring_consumed(void *ring, uint64_t position);
+int devserve_shim_ring_attach(int fd);
+int devserve_shim_events_append_shared(void *frame, size_t frame_length, const void *body, size_t body_length);
+/* Worker: when every body placed in the ring has been taken and none was placed for a second,
+ * gives the ring's pages back (MADV_REMOVE), a MiB at a time under the lock, so that a burst
+ * of uploads does not leave its pages resident in both processes. */
+void devserve_shim_ring_release_if_idle(void);
 /* Bytes mapped for the pending and spare event buffers together. */
 size_t devserve_shim_events_capacity(void);
 /* Installs handlers for SIGILL, SIGSEGV, SIGBUS, SIGABRT, SIGFPE and SIGTRAP that write the

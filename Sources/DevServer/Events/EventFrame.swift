@@ -12,7 +12,10 @@ public enum EventFrame {
         case hello = 1, ready, loadFailed, requestStarted, requestBody, responseStarted, headSent, chunk, errors, violation,
              applicationError, requestFinished, serving, stoppedAccepting, watchFile, applicationEnviron,
              // Written by the crash handler in C too: DEVSERVE_EVENT_KIND_CRASHED.
-             crashed = 17, heartbeat, applicationTraceback
+             crashed = 17, heartbeat, applicationTraceback,
+             // A body part whose bytes lie in the shared body ring (``SharedBodyRing``): the
+             // fields of requestBody or chunk, then the byte count and the ring position.
+             requestBodyShared, chunkShared
     }
 
     /// Appends the frame for `event` to `bytes`.
@@ -110,6 +113,29 @@ public enum EventFrame {
         framePrefix(.chunk, id: id, integers: [offset, size], count: count)
     }
 
+    /// The whole frame for a request body part of `count` bytes that lies in the shared body
+    /// ring; its last 8 bytes are the ring position, which devserve_shim.c writes.
+    static func sharedBodyFrame(requestBodyOf id: String, count: Int) -> [UInt8] {
+        sharedFrame(.requestBodyShared, id: id, integers: [count, 0])
+    }
+
+    /// The whole frame for a response chunk part that lies in the shared body ring.
+    static func sharedBodyFrame(chunkOf id: String, offset: Int, size: Int, count: Int) -> [UInt8] {
+        sharedFrame(.chunkShared, id: id, integers: [offset, size, count, 0])
+    }
+
+    private static func sharedFrame(_ kind: Kind, id: String, integers: [Int]) -> [UInt8] {
+        var body = FieldWriter(bytes: [])
+        body.bytes.reserveCapacity(headerSize + 4 + id.utf8.count + 8 * integers.count)
+        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, kind.rawValue] as [UInt8])
+        body.string(id)
+        for value in integers { body.int(value) }
+        let length = UInt32(body.bytes.count - headerSize + 1)
+        for index in 0..<4 { body.bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        body.bytes[4] = headerCheck(length: length, kind: kind.rawValue)
+        return body.bytes
+    }
+
     private static func framePrefix(_ kind: Kind, id: String, integers: [Int], count: Int) -> [UInt8] {
         var body = FieldWriter(bytes: [])
         body.bytes.reserveCapacity(headerSize + 4 + id.utf8.count + 8 * integers.count + 4)
@@ -121,6 +147,11 @@ public enum EventFrame {
         for index in 0..<4 { body.bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
         body.bytes[4] = headerCheck(length: length, kind: kind.rawValue)
         return body.bytes
+    }
+
+    private static func shared(_ count: Int, at position: Int, in ring: SharedBodyRing?) throws -> [UInt8] {
+        guard let ring else { throw EventFrameError(detail: "a shared body frame without a shared body ring") }
+        return try ring.take(count: count, at: position)
     }
 
     /// Length, check and kind.
@@ -157,14 +188,15 @@ public enum EventFrame {
     /// end stays for the next read. The supervisor's event stream: read straight into the
     /// buffer, decoded where it lies (issue 14: appending each read to an array, then moving
     /// what was left to its front, copied a 1 MiB echo's capture twice more).
-    public static func decode(_ buffer: inout ByteBuffer) throws -> [WorkerEvent] {
-        let (events, consumed) = try buffer.withUnsafeReadableBytes { try decode(stream: $0) }
+    /// - Parameter ring: where the worker's shared body frames lie (none: such a frame is malformed).
+    static func decode(_ buffer: inout ByteBuffer, ring: SharedBodyRing?) throws -> [WorkerEvent] {
+        let (events, consumed) = try buffer.withUnsafeReadableBytes { try decode(stream: $0, ring: ring) }
         buffer.moveReaderIndex(forwardBy: consumed)
         return events
     }
 
     /// The complete frames at the front of `stream`, and how many bytes they took.
-    private static func decode(stream: UnsafeRawBufferPointer) throws -> (events: [WorkerEvent], consumed: Int) {
+    private static func decode(stream: UnsafeRawBufferPointer, ring: SharedBodyRing? = nil) throws -> (events: [WorkerEvent], consumed: Int) {
         var events: [WorkerEvent] = []
         var offset = 0
         // Fields are read through one raw pointer: a slice per field retained and released
@@ -180,14 +212,22 @@ public enum EventFrame {
             guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
             guard stream.count - offset - (headerSize - 1) >= length else { break }
             var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
-            events.append(try decode(kind, &reader))
+            events.append(try decode(kind, &reader, ring: ring))
             offset += headerSize - 1 + length
         }
         return (events, offset)
     }
 
-    private static func decode(_ kind: Kind, _ r: inout FieldReader) throws -> WorkerEvent {
+    private static func decode(_ kind: Kind, _ r: inout FieldReader, ring: SharedBodyRing?) throws -> WorkerEvent {
         switch kind {
+        case .requestBodyShared:
+            let id = try r.string()
+            return .requestBody(id: id, bytes: try shared(try r.int(), at: try r.int(), in: ring))
+        case .chunkShared:
+            let id = try r.string()
+            let offset = try r.int()
+            let size = try r.int()
+            return .chunk(id: id, offset: offset, size: size, bytes: try shared(try r.int(), at: try r.int(), in: ring))
         case .hello: return .hello(version: try r.int(), pid: try r.int(), generation: try r.int())
         case .ready: return .ready(plugin: try r.string(), abi: try r.string(), swift: try r.string())
         case .loadFailed: return .loadFailed(reason: try r.string())

@@ -22,6 +22,8 @@ public final class EventWriter: @unchecked Sendable {
     /// Bytes handed to the C buffer and not yet taken by a writer.
     private var buffered = 0
     private var broken = false
+    /// The shared body ring is mapped (``attachSharedRing(descriptor:)``).
+    private var sharedRing = false
 
     public init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -40,10 +42,53 @@ public final class EventWriter: @unchecked Sendable {
         frame.withUnsafeBytes { send(prefix: [], body: $0) }
     }
 
+    /// Maps the shared body ring the supervisor passed on `descriptor` (``SharedBodyRing``),
+    /// then closes the descriptor; false when there is none, and bodies travel in their frames.
+    public func attachSharedRing(descriptor: Int32) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        defer { close(descriptor) }
+        guard (info.st_mode & S_IFMT) == S_IFREG, devserve_shim_ring_attach(descriptor) == 0 else { return false }
+        condition.withLock { sharedRing = true }
+        return true
+    }
+
+    /// Captures a part of a request body.
+    func send(requestBodyOf id: String, _ body: UnsafeRawBufferPointer) {
+        send(body, shared: EventFrame.sharedBodyFrame(requestBodyOf: id, count: body.count), inline: EventFrame.bodyFramePrefix(requestBodyOf: id, count: body.count))
+    }
+
+    /// Captures a response chunk (the first `body.count` bytes of its `size`), produced `offset` µs in.
+    func send(chunkOf id: String, offset: Int, size: Int, _ body: UnsafeRawBufferPointer) {
+        send(
+            body, shared: EventFrame.sharedBodyFrame(chunkOf: id, offset: offset, size: size, count: body.count),
+            inline: EventFrame.bodyFramePrefix(chunkOf: id, offset: offset, size: size, count: body.count))
+    }
+
+    /// A body part goes into the shared ring when it is large enough and there is room, its
+    /// frame into the buffer; otherwise the bytes go in the frame.
+    private func send(_ body: UnsafeRawBufferPointer, shared: @autoclosure () -> [UInt8], inline: @autoclosure () -> [UInt8]) {
+        if body.count >= SharedBodyRing.minimumShared && condition.withLock({ sharedRing }) {
+            var frame = shared()
+            let placed: Bool = condition.withLock {
+                condition.wait { buffered < Self.maxBuffered || broken }
+                guard !broken else { return true }
+                let placed = frame.withUnsafeMutableBytes { devserve_shim_events_append_shared($0.baseAddress, $0.count, body.baseAddress, body.count) } == 1
+                if placed { buffered += frame.count }
+                return placed
+            }
+            if placed {
+                condition.broadcast()
+                return
+            }
+        }
+        send(prefix: inline(), body: body)
+    }
+
     /// Sends a frame whose last field is body bytes: `prefix` (``EventFrame/bodyFramePrefix``)
     /// then `body`, appended to the C buffer together, with no copy in between; waits while too
     /// much is buffered.
-    public func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
+    private func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
         condition.withLock {
             condition.wait { buffered < Self.maxBuffered || broken }
             guard !broken else { return }
@@ -70,6 +115,7 @@ public final class EventWriter: @unchecked Sendable {
             usleep(busy ? Self.busyGather : Self.idleGather)
             writeBuffered()
             lastWrite = MonotonicClock.now()
+            if !busy { devserve_shim_ring_release_if_idle() }
         }
     }
 

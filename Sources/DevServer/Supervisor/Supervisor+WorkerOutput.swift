@@ -10,7 +10,7 @@ extension Supervisor {
         func ready(_ descriptor: Int32) -> Bool { descriptor >= 0 && readable.map { $0.contains(descriptor) } ?? true }
         if ready(worker.events), drain(&worker.events, into: &worker.eventBuffer) {
             do {
-                let events = try EventFrame.decode(&worker.eventBuffer)
+                let events = try EventFrame.decode(&worker.eventBuffer, ring: worker.bodyRing)
                 if worker.eventBuffer.readableBytes == 0 {
                     worker.eventBuffer.clear()
                 } else if worker.eventBuffer.readerIndex > worker.eventBuffer.capacity / 2 {

@@ -23,6 +23,8 @@ final class WorkerProcess {
     var stderr: Int32
     /// The event stream read and not yet decoded (a frame's first part, at most).
     var eventBuffer = ByteBuffer()
+    /// Where its captured bodies of 4 KiB and more lie (nil if the ring could not be made).
+    var bodyRing: SharedBodyRing?
     var stdoutLine: [UInt8] = []
     var stderrLine: [UInt8] = []
     /// Bytes of an over-long output line not kept (see ``Supervisor/maxLine``).
@@ -87,7 +89,11 @@ final class WorkerProcess {
         // Captured bodies cross this pipe: at the default 64 KiB a 1 MiB echo's events took
         // 35 reads and as many wake-ups of each side; 1 MiB is the unprivileged maximum.
         _ = devserve_shim_set_pipe_size(eventPipe[0], 1 << 20)
-        _ = devserve_shim_spawn_addclosefrom(&actions, 5)
+        // Captured bodies of 4 KiB and more skip the pipe: the worker writes them into a ring
+        // mapped by both (without one, they travel in their frames as before).
+        let ring = SharedBodyRing()
+        if let ring { posix_spawn_file_actions_adddup2(&actions, ring.descriptor, Worker.bodyRingDescriptor) }
+        _ = devserve_shim_spawn_addclosefrom(&actions, ring == nil ? Worker.bodyRingDescriptor : Worker.bodyRingDescriptor + 1)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -107,13 +113,15 @@ final class WorkerProcess {
         let envp = environment.map { strdup($0) } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-        for descriptor in [eventPipe[1], outPipe[1], errPipe[1]] { close(descriptor) }
+        for descriptor in [eventPipe[1], outPipe[1], errPipe[1]] + (ring.map { [$0.descriptor] } ?? []) { close(descriptor) }
         guard status == 0 else {
             for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { close(descriptor) }
             throw SystemCallError(call: "posix_spawn", subject: executable, errno: status)
         }
         for descriptor in [eventPipe[0], outPipe[0], errPipe[0]] { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
-        return WorkerProcess(pid: pid, identity: identity, pluginPath: pluginPath, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+        let process = WorkerProcess(pid: pid, identity: identity, pluginPath: pluginPath, events: eventPipe[0], stdout: outPipe[0], stderr: errPipe[0])
+        process.bodyRing = ring
+        return process
     }
 
     /// Lets the worker accept connections.

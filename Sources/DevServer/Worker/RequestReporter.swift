@@ -61,8 +61,7 @@ final class RequestReporter: GatewayObserver {
             let count = min(bytes.count, max(0, maxBody - kept))
             kept += count
             flushHeld()
-            let prefix = EventFrame.bodyFramePrefix(chunkOf: summary.id, offset: now, size: bytes.count, count: count)
-            events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+            events.send(chunkOf: summary.id, offset: now, size: bytes.count, UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
         case .fileSent(let size, let prefix):
             summary.bytes += size
             summary.timings.lastByte = offset

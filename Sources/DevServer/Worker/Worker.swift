@@ -41,6 +41,8 @@ public enum Worker {
     /// The listening socket and event stream descriptors (docs/DESIGN.md).
     public static let listenDescriptor: Int32 = 3
     public static let eventDescriptor: Int32 = 4
+    /// The shared body ring the supervisor maps too (``SharedBodyRing``), when there is one.
+    public static let bodyRingDescriptor: Int32 = 5
 
     /// `descriptor` duplicated to 500 or above, close-on-exec; the original number is left
     /// on /dev/null, so that a plugin writing to it or closing it touches nothing of ours
@@ -83,6 +85,7 @@ public enum Worker {
         // or closing it finds nothing there (EBADF) instead of silencing capture, and a child
         // it spawns does not keep the listening socket after devserve exits.
         let events = EventWriter(descriptor: moveAside(eventDescriptor))
+        _ = events.attachSharedRing(descriptor: bodyRingDescriptor)
         let listening = moveAside(listenDescriptor)
         devserve_shim_set_listening_descriptor(listening)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))

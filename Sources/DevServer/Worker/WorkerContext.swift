@@ -69,8 +69,7 @@ final class WorkerContext: @unchecked Sendable {
         guard room > 0 else { return }
         let count = min(room, buffer.readableBytes)
         pending.capturedBody += count
-        let prefix = EventFrame.bodyFramePrefix(requestBodyOf: pending.id, count: count)
-        buffer.withUnsafeReadableBytes { events.send(prefix: prefix, body: UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        buffer.withUnsafeReadableBytes { events.send(requestBodyOf: pending.id, UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
     }
 
     /// Reports a request refused before any application ran: a record of its own when
