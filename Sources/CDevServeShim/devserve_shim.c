@@ -88,13 +88,18 @@ static int events_reserve(size_t length) {
     return 1;
 }
 
+/* With events_lock held: appends two pieces as one; 0 when there is no room. */
+static int events_append_locked(const void *first, size_t first_length, const void *second, size_t second_length) {
+    if (!events_reserve(first_length + second_length)) return 0;
+    if (first_length) memcpy(events_bytes + events_length, first, first_length);
+    if (second_length) memcpy(events_bytes + events_length + first_length, second, second_length);
+    events_length += first_length + second_length;
+    return 1;
+}
+
 void devserve_shim_events_append2(const void *first, size_t first_length, const void *second, size_t second_length) {
     pthread_mutex_lock(&events_lock);
-    if (events_reserve(first_length + second_length)) {
-        if (first_length) memcpy(events_bytes + events_length, first, first_length);
-        if (second_length) memcpy(events_bytes + events_length + first_length, second, second_length);
-        events_length += first_length + second_length;
-    }
+    events_append_locked(first, first_length, second, second_length);
     pthread_mutex_unlock(&events_lock);
 }
 
@@ -145,9 +150,7 @@ int devserve_shim_events_append_shared(void *frame, size_t frame_length, const v
             ring_head = start + body_length;
             ring_last_placed = monotonic_seconds();
             for (int index = 0; index < 8; index++) ((unsigned char *)frame)[frame_length - 8 + index] = (unsigned char)(start >> (8 * index));
-            memcpy(events_bytes + events_length, frame, frame_length);
-            events_length += frame_length;
-            placed = 1;
+            placed = events_append_locked(frame, frame_length, NULL, 0);
         }
     }
     pthread_mutex_unlock(&events_lock);

@@ -116,34 +116,24 @@ public enum EventFrame {
     /// The whole frame for a request body part of `count` bytes that lies in the shared body
     /// ring; its last 8 bytes are the ring position, which devserve_shim.c writes.
     static func sharedBodyFrame(requestBodyOf id: String, count: Int) -> [UInt8] {
-        sharedFrame(.requestBodyShared, id: id, integers: [count, 0])
+        framePrefix(.requestBodyShared, id: id, integers: [count, 0], count: nil)
     }
 
     /// The whole frame for a response chunk part that lies in the shared body ring.
     static func sharedBodyFrame(chunkOf id: String, offset: Int, size: Int, count: Int) -> [UInt8] {
-        sharedFrame(.chunkShared, id: id, integers: [offset, size, count, 0])
+        framePrefix(.chunkShared, id: id, integers: [offset, size, count, 0], count: nil)
     }
 
-    private static func sharedFrame(_ kind: Kind, id: String, integers: [Int]) -> [UInt8] {
-        var body = FieldWriter(bytes: [])
-        body.bytes.reserveCapacity(headerSize + 4 + id.utf8.count + 8 * integers.count)
-        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, kind.rawValue] as [UInt8])
-        body.string(id)
-        for value in integers { body.int(value) }
-        let length = UInt32(body.bytes.count - headerSize + 1)
-        for index in 0..<4 { body.bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
-        body.bytes[4] = headerCheck(length: length, kind: kind.rawValue)
-        return body.bytes
-    }
-
-    private static func framePrefix(_ kind: Kind, id: String, integers: [Int], count: Int) -> [UInt8] {
+    /// A frame's header and fields up to its body: with `count`, the body field's length (the
+    /// `count` bytes follow); without, the frame is whole.
+    private static func framePrefix(_ kind: Kind, id: String, integers: [Int], count: Int?) -> [UInt8] {
         var body = FieldWriter(bytes: [])
         body.bytes.reserveCapacity(headerSize + 4 + id.utf8.count + 8 * integers.count + 4)
         body.bytes.append(contentsOf: [0, 0, 0, 0, 0, kind.rawValue] as [UInt8])
         body.string(id)
         for value in integers { body.int(value) }
-        body.length(count)
-        let length = UInt32(body.bytes.count - headerSize + 1 + count)
+        if let count { body.length(count) }
+        let length = UInt32(body.bytes.count - headerSize + 1 + (count ?? 0))
         for index in 0..<4 { body.bytes[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
         body.bytes[4] = headerCheck(length: length, kind: kind.rawValue)
         return body.bytes
