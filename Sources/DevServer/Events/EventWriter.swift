@@ -22,11 +22,15 @@ public final class EventWriter: @unchecked Sendable {
     /// Bytes handed to the C buffer and not yet taken by a writer.
     private var buffered = 0
     private var broken = false
-    /// The shared body ring is mapped (``attachSharedRing(descriptor:)``).
-    private var sharedRing = false
+    /// The shared body ring is mapped: body parts of ``SharedBodyRing/minimumShared`` bytes
+    /// and more go there.
+    private let sharedRing: Bool
 
-    public init(descriptor: Int32) {
+    /// - Parameter sharedRingDescriptor: the shared body ring the supervisor passed, mapped
+    ///   then closed; when there is none, bodies travel in their frames.
+    public init(descriptor: Int32, sharedRingDescriptor: Int32? = nil) {
         self.descriptor = descriptor
+        self.sharedRing = sharedRingDescriptor.map(Self.attachSharedRing) ?? false
         // Pending bytes live in C so the crash handler can write them (see devserve_shim.h).
         devserve_shim_flush_events_on_crash(descriptor)
         DetachedThread.start { [self] in drainForever() }
@@ -42,15 +46,12 @@ public final class EventWriter: @unchecked Sendable {
         frame.withUnsafeBytes { send(prefix: [], body: $0) }
     }
 
-    /// Maps the shared body ring the supervisor passed on `descriptor` (``SharedBodyRing``),
-    /// then closes the descriptor; false when there is none, and bodies travel in their frames.
-    public func attachSharedRing(descriptor: Int32) -> Bool {
+    /// Maps the shared body ring on `descriptor`, then closes it; false when there is none.
+    private static func attachSharedRing(descriptor: Int32) -> Bool {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return false }
         defer { close(descriptor) }
-        guard (info.st_mode & S_IFMT) == S_IFREG, devserve_shim_ring_attach(descriptor) == 0 else { return false }
-        condition.withLock { sharedRing = true }
-        return true
+        return (info.st_mode & S_IFMT) == S_IFREG && devserve_shim_ring_attach(descriptor) == 0
     }
 
     /// Captures a part of a request body.
@@ -68,7 +69,7 @@ public final class EventWriter: @unchecked Sendable {
     /// A body part goes into the shared ring when it is large enough and there is room, its
     /// frame into the buffer; otherwise the bytes go in the frame.
     private func send(_ body: UnsafeRawBufferPointer, shared: @autoclosure () -> [UInt8], inline: @autoclosure () -> [UInt8]) {
-        if body.count >= SharedBodyRing.minimumShared && condition.withLock({ sharedRing }) {
+        if sharedRing && body.count >= SharedBodyRing.minimumShared {
             var frame = shared()
             let placed: Bool = condition.withLock {
                 condition.wait { buffered < Self.maxBuffered || broken }

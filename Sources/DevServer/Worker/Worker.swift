@@ -84,8 +84,7 @@ public enum Worker {
         // The inherited descriptors move out of the way, close-on-exec: a plugin writing to fd 4
         // or closing it finds nothing there (EBADF) instead of silencing capture, and a child
         // it spawns does not keep the listening socket after devserve exits.
-        let events = EventWriter(descriptor: moveAside(eventDescriptor))
-        _ = events.attachSharedRing(descriptor: bodyRingDescriptor)
+        let events = EventWriter(descriptor: moveAside(eventDescriptor), sharedRingDescriptor: bodyRingDescriptor)
         let listening = moveAside(listenDescriptor)
         devserve_shim_set_listening_descriptor(listening)
         events.send(.hello(version: WorkerEvent.formatVersion, pid: Int(getpid()), generation: configuration.generation))
