@@ -24,8 +24,10 @@ public final class Environ: @unchecked Sendable {
     init(request: OpaquePointer, host: UnsafePointer<devserve_host>) {
         self.request = request
         self.host = host
-        self.input = HostInput(request: request, host: host)
+        let input = HostInput(request: request, host: host)
+        self.input = input
         self.errors = HostErrors(request: request, host: host)
+        input.environ = self
     }
 
     // MARK: Mapping

@@ -5,6 +5,8 @@ final class HostInput: RequestInput {
     private let request: OpaquePointer
     private let host: UnsafePointer<devserve_host>
     private static let blockSize = 64 * 1024
+    /// The request's environ, for its ``Environ/contentLength`` (set once it exists).
+    weak var environ: Environ?
 
     init(request: OpaquePointer, host: UnsafePointer<devserve_host>) {
         self.request = request
@@ -36,17 +38,10 @@ final class HostInput: RequestInput {
         return result
     }
 
-    /// A CONTENT_LENGTH worth sizing a read for: the one the server put in the environ, up to
-    /// ``largestGuess`` (the header is the client's word; a longer body is read on in blocks).
+    /// A CONTENT_LENGTH worth sizing a read for, up to ``largestGuess`` (the header is the
+    /// client's word; a longer body is read on in blocks).
     private func expectedLength() -> Int? {
-        var value: UnsafePointer<UInt8>?
-        var length = 0
-        let found = "CONTENT_LENGTH".withCString { key in
-            host.pointee.environ_get(request, UnsafeRawPointer(key).assumingMemoryBound(to: UInt8.self), 14, &value, &length)
-        }
-        guard found == Int32(DEVSERVE_OK.rawValue), let value else { return nil }
-        guard let expected = Int(String(decoding: UnsafeBufferPointer(start: value, count: length), as: UTF8.self)), expected >= 0 else { return nil }
-        return min(expected, Self.largestGuess)
+        environ?.contentLength.flatMap { $0 >= 0 ? min($0, Self.largestGuess) : nil }
     }
 
     private static let largestGuess = 16 << 20
