@@ -104,18 +104,6 @@ struct ResponseHead: Equatable {
     }
 }
 
-/// HTTP token characters (RFC 9110 section 5.6.2).
-enum HTTPToken {
-    static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
-    }
-}
-
 /// Latin-1 for header values: PEP 3333 requires native strings whose code points are all
 /// U+0000-U+00FF; the native ABI passes them as UTF-8 and the server sends one byte each.
 enum Latin1 {

@@ -1,20 +1,19 @@
 import CDevServeShim
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
-/// One HTTP/1.1 connection in a worker: takes parsed request parts from NIO's decoder, runs
-/// each request's application on the thread pool through the gateway core, and answers
+/// One HTTP/1.1 connection in a worker: feeds the bytes it reads to its ``HTTPRequestParser``,
+/// runs each request's application on the thread pool through the gateway core, and answers
 /// pipelined requests strictly in order.
 ///
-/// It owns what the decoder does not: validation that needs the whole head (version, Host,
-/// body limits, Transfer-Encoding), the order of responses, reading backpressure (it stops
+/// It owns what the parser does not: validation that needs the whole head (Host, body limits,
+/// Transfer-Encoding codings, CONNECT), the order of responses, reading backpressure (it stops
 /// reading from the socket while a request body waits for the application, or too many
-/// pipelined requests are queued), keep-alive and idle timeouts, draining a body the
+/// pipelined requests are queued), the head, keep-alive and idle timeouts, draining a body the
 /// application did not read, and closing the connection after every refusal so that nothing
 /// after bad bytes is parsed as a new request.
 final class HTTPConnectionHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -48,7 +47,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     private let worker: WorkerContext
     private let connection: ConnectionInfo
-    private unowned let headGuard: RequestHeadGuard
+    private var parser: HTTPRequestParser
+    private var headTimer: LazyTimer?
+    /// Any byte arrived on this connection.
+    private var sawBytes = false
     private var queue: [Item] = []
     private var running: Pending?
     private var transport: ChannelTransport?
@@ -70,10 +72,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// Where the crash handler finds this connection to answer it if the worker dies.
     private var crashSlot = CrashAnswerSlot(local: nil, peer: nil)
 
-    init(worker: WorkerContext, connection: ConnectionInfo, headGuard: RequestHeadGuard) {
+    init(worker: WorkerContext, connection: ConnectionInfo) {
         self.worker = worker
         self.connection = connection
-        self.headGuard = headGuard
+        parser = HTTPRequestParser(limits: worker.limits)
     }
 
     // MARK: Inbound
@@ -87,104 +89,102 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             eventLoop.execute { loop.value.0.abandon(context: loop.value.1) }
         })
         startIdleTimer(context: context)
+        startHeadTimer(context: context)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refusing else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let nioHead):
-            cancelIdleTimer()
-            // RFC 9112 section 5.1: a field value has no leading or trailing whitespace (the
-            // decoder strips only the leading).
-            var head = RequestHead(
-                method: nioHead.method.rawValue, target: nioHead.uri,
-                version: HTTPVersion(major: Int(nioHead.version.major), minor: Int(nioHead.version.minor)),
-                headers: nioHead.headers.map { (name: $0.name, value: Self.trimmingTrailingWhitespace($0.value)) })
-            if head.headers.contains(where: { $0.value.contains("\u{FFFD}") }) { recoverRawValues(&head) }
-            if let refusal = validate(head) {
-                refuse(context: context, refusal, head: head)
-                return
-            }
-            headGuard.headReceived()
-            let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            let body = ChannelBodySource(
-                limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout
-            ) { [eventLoop = context.eventLoop] in
-                eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
-            }
-            let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
-            receiving = pending
-            queue.append(.request(pending))
-            startNext(context: context)
-        case .body(let buffer):
-            if let draining, receiving === draining {
-                drained += buffer.readableBytes
-                if drained > Self.maxDrain { close(context: context, afterWrites: true) }
-                return
-            }
-            guard let receiving else { return }
-            // Reported before the application can read it: once appended, the application may
-            // finish (and its end be reported) before this thread sends anything more.
-            if worker.capture { worker.captureRequestBody(receiving, buffer) }
-            receiving.body.append(buffer)
-            if case .tooLarge = receiving.body.failureReason, running !== receiving {
-                // Not started yet: the request is refused outright.
-                if awaiting === receiving {
-                    awaiting = nil
-                    cancelBodyTimer()
-                }
-                self.receiving = nil
-                queue.removeAll { if case .request(let item) = $0 { return item === receiving } else { return false } }
-                refuse(context: context, .tooLarge("the request body is larger than \(worker.limits.maxRequestBody) bytes"), head: receiving.head)
-            } else if let awaiting, awaiting === receiving {
-                if receiving.body.received >= worker.limits.bufferBody {
-                    startAwaited(context: context)
-                } else {
-                    startBodyTimer(context: context)
-                }
-            }
-        case .end:
-            if let receiving {
-                receiving.bodyComplete = true
-                receiving.body.finish()
-                if awaiting === receiving { startAwaited(context: context) }
-            }
-            receiving = nil
-            headGuard.messageEnded()
-            if draining != nil {
-                draining = nil
-                startNext(context: context)
+        sawBytes = true
+        parser.feed(unwrapInboundIn(data))
+        while !refusing, let event = parser.next() {
+            switch event {
+            case .head(let head): received(head, context: context)
+            case .body(let buffer): receivedBody(buffer, context: context)
+            case .end: receivedEnd(context: context)
+            case .refused(let refusal):
+                receiving?.body.fail(.broken("the request body was malformed"))
+                receiving = nil
+                dropAwaited()
+                refuse(context: context, refusal, head: nil)
             }
         }
+        // The head timer runs from the first bytes of a head (or the connection's start) until
+        // the head is whole.
+        if parser.hasPartialHead && !refusing { startHeadTimer(context: context) }
         resumeReading(context: context)
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        let refusal: ErrorResponse
-        if let parserError = error as? HTTPParserError {
-            switch parserError {
-            case .headerOverflow:
-                refusal = .headersTooLarge("the request head is over the limits: \(worker.limits.maxHeaderCount) fields, \(worker.limits.maxHeaderField) bytes each, \(worker.limits.maxHeaderBlock) bytes in all")
-            case .invalidVersion:
-                refusal = .versionNotSupported("devserve speaks HTTP/1.0 and HTTP/1.1")
-            default:
-                refusal = .badRequest("malformed request: \(parserError)")
-            }
-        } else {
-            // An I/O error: the client is gone.
-            close(context: context, afterWrites: false)
+    private func received(_ head: RequestHead, context: ChannelHandlerContext) {
+        cancelIdleTimer()
+        headTimer?.disarm()
+        if let refusal = validate(head) {
+            refuse(context: context, refusal, head: head)
             return
         }
-        receiving?.body.fail(.broken("the request body was malformed"))
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let body = ChannelBodySource(
+            limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout
+        ) { [eventLoop = context.eventLoop] in
+            eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
+        }
+        let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
+        receiving = pending
+        queue.append(.request(pending))
+        startNext(context: context)
+    }
+
+    private func receivedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        if let draining, receiving === draining {
+            drained += buffer.readableBytes
+            if drained > Self.maxDrain { close(context: context, afterWrites: true) }
+            return
+        }
+        guard let receiving else { return }
+        // Reported before the application can read it: once appended, the application may
+        // finish (and its end be reported) before this thread sends anything more.
+        if worker.capture { worker.captureRequestBody(receiving, buffer) }
+        receiving.body.append(buffer)
+        if case .tooLarge = receiving.body.failureReason, running !== receiving {
+            // Not started yet: the request is refused outright.
+            if awaiting === receiving {
+                awaiting = nil
+                cancelBodyTimer()
+            }
+            self.receiving = nil
+            queue.removeAll { if case .request(let item) = $0 { return item === receiving } else { return false } }
+            refuse(context: context, .tooLarge("the request body is larger than \(worker.limits.maxRequestBody) bytes"), head: receiving.head)
+        } else if let awaiting, awaiting === receiving {
+            if receiving.body.received >= worker.limits.bufferBody {
+                startAwaited(context: context)
+            } else {
+                startBodyTimer(context: context)
+            }
+        }
+    }
+
+    private func receivedEnd(context: ChannelHandlerContext) {
+        if let receiving {
+            receiving.bodyComplete = true
+            receiving.body.finish()
+            if awaiting === receiving { startAwaited(context: context) }
+        }
         receiving = nil
-        dropAwaited()
-        refuse(context: context, refusal, head: nil)
+        if draining != nil {
+            draining = nil
+            startNext(context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // The parser's refusals are events; an error here is I/O: the client is gone.
+        close(context: context, afterWrites: false)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
         idleTimer?.cancel()
+        headTimer?.cancel()
         cancelBodyTimer()
         awaiting?.body.fail(.broken("the client went away"))
         awaiting = nil
@@ -215,22 +215,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard pendingRead, !shouldPauseReading, !closed else { return }
         pendingRead = false
         context.read()
-    }
-
-    /// Trailing spaces and tabs off a header value.
-    static func trimmingTrailingWhitespace(_ value: String) -> String {
-        guard let last = value.utf8.last, last == 32 || last == 9 else { return value }
-        return value.trimmingWhitespace()
-    }
-
-    /// Header values that are not UTF-8 reached us as U+FFFD: take their bytes from the raw
-    /// head instead, so the environ gets exactly what the client sent (PEP 3333).
-    private func recoverRawValues(_ head: inout RequestHead) {
-        let requestLine = Array("\(head.method) \(head.target) ".utf8)
-        guard let raw = headGuard.rawHeaderValues(requestLine: requestLine), raw.count == head.headers.count else { return }
-        for (index, field) in head.headers.enumerated() where field.value.contains("\u{FFFD}") {
-            head.rawValues[index] = raw[index]
-        }
     }
 
     // MARK: Validation
@@ -414,17 +398,30 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func refuse(context: ChannelHandlerContext, _ refusal: ErrorResponse, head: RequestHead?) {
         guard !refusing else { return }
         refusing = true
-        let raw = headGuard.headBytes(limit: 8192)
-        headGuard.headReceived()
+        let raw = parser.headBytes(limit: 8192)
+        headTimer?.disarm()
         queue.append(.refusal(refusal, head, raw))
         startNext(context: context)
     }
 
-    /// Called by the head guard (414, 408).
-    func guardRefused(context: ChannelHandlerContext, _ refusal: ErrorResponse) {
-        receiving?.body.fail(.broken("the request head was refused"))
-        dropAwaited()
-        refuse(context: context, refusal, head: nil)
+    /// --header-timeout from the connection's start, or from the first bytes of a head, until
+    /// the head is whole: then 408 (a client trickling its headers is cut off while everyone
+    /// else is served), or a quiet close when it sent nothing at all (a browser's preconnect,
+    /// a port scan).
+    private func startHeadTimer(context: ChannelHandlerContext) {
+        let timer = headTimer ?? LazyTimer(eventLoop: context.eventLoop)
+        headTimer = timer
+        guard !timer.isArmed else { return }
+        let timeout = worker.limits.headerTimeout
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer.arm(in: .milliseconds(Int64(timeout * 1000))) {
+            let (handler, context) = loop.value
+            guard !handler.refusing else { return }
+            guard handler.sawBytes else { return handler.close(context: context, afterWrites: false) }
+            handler.receiving?.body.fail(.broken("the request head was refused"))
+            handler.dropAwaited()
+            handler.refuse(context: context, .timeout("the request head did not arrive within \(timeout) s"), head: nil)
+        }
     }
 
     private func close(context: ChannelHandlerContext, afterWrites: Bool) {

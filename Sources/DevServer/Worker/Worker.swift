@@ -1,6 +1,5 @@
 import CDevServeShim
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 #if canImport(Glibc)
 import Glibc
@@ -108,7 +107,6 @@ public enum Worker {
         gateway.serverClosing = { stopping.isSet }
         let worker = WorkerContext(plugin: plugin, pool: pool, events: events, limits: configuration.limits, gateway: gateway, generation: configuration.generation, instance: configuration.instance,
             capture: configuration.capture, maxBody: configuration.maxBody)
-        let limits = configuration.limits
         let serverName = configuration.serverName
         let serverPort = configuration.serverPort
 
@@ -120,19 +118,7 @@ public enum Worker {
                     let connection = ConnectionInfo(
                         remoteAddress: remote?.ipAddress ?? "unknown", remotePort: remote?.port ?? 0,
                         serverName: serverName, serverPort: serverPort)
-                    var handlerBox: HTTPConnectionHandler?
-                    let headGuard = RequestHeadGuard(limits: limits) { context, refusal in
-                        handlerBox?.guardRefused(context: context, refusal)
-                    }
-                    var decoderLimits = NIOHTTPDecoderLimitConfiguration()
-                    decoderLimits.maxHeaderFieldSize = limits.maxHeaderField
-                    decoderLimits.maxHeaderListSize = limits.maxHeaderBlock
-                    decoderLimits.maxHeaderFieldCount = limits.maxHeaderCount
-                    let handler = HTTPConnectionHandler(worker: worker, connection: connection, headGuard: headGuard)
-                    handlerBox = handler
-                    try channel.pipeline.syncOperations.addHandler(headGuard)
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: decoderLimits)))
+                    let handler = HTTPConnectionHandler(worker: worker, connection: connection)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

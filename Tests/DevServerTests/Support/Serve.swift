@@ -1,7 +1,6 @@
-import DevServer
+@testable import DevServer
 import NIOCore
 import NIOEmbedded
-import NIOHTTP1
 import XCTest
 
 /// The result of serving one raw request in memory.
@@ -16,7 +15,7 @@ struct Served {
 /// The date every in-memory response carries, so raw bytes can be compared exactly.
 let fixedDate = "Sat, 21 Nov 2026 16:00:00 GMT"
 
-/// Parses `raw` with SwiftNIO's HTTP/1 decoder (the parser the worker uses), serves it with
+/// Parses `raw` with the worker's request parser, serves it with
 /// `plugin` through the gateway core, and parses the bytes the core sent.
 func serve(
     _ raw: String, plugin: String, mount: String = "", connection: ConnectionInfo = ConnectionInfo(remoteAddress: "127.0.0.1", remotePort: 50000),
@@ -35,26 +34,22 @@ func serve(
     return Served(response: RawResponse(transport.bytes, isHead: head.method == "HEAD"), transport: transport, observer: observer, outcome: outcome, bodySource: source)
 }
 
-/// One request head and its de-chunked body, as NIO's decoder reads them.
+/// One request head and its de-chunked body, as the worker's parser reads them.
 func parseRequest(_ bytes: [UInt8]) throws -> (RequestHead, [UInt8]) {
-    let channel = EmbeddedChannel(handler: ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-    defer { _ = try? channel.finish() }
-    try channel.writeInbound(ByteBuffer(bytes: bytes))
-    var head: HTTPRequestHead?
+    var parser = HTTPRequestParser(limits: HTTPLimits())
+    parser.feed(ByteBuffer(bytes: bytes))
+    var head: RequestHead?
     var body: [UInt8] = []
-    while let part = try channel.readInbound(as: HTTPServerRequestPart.self) {
-        switch part {
+    parsing: while let event = parser.next() {
+        switch event {
         case .head(let value): head = value
-        case .body(var buffer): body += buffer.readBytes(length: buffer.readableBytes) ?? []
-        case .end: break
+        case .body(let buffer): body += buffer.readableBytesView
+        case .end: break parsing
+        case .refused: break parsing
         }
     }
     guard let head else { throw ParseError(text: String(decoding: bytes, as: UTF8.self)) }
-    let request = RequestHead(
-        method: head.method.rawValue, target: head.uri,
-        version: HTTPVersion(major: Int(head.version.major), minor: Int(head.version.minor)),
-        headers: head.headers.map { (name: $0.name, value: $0.value) })
-    return (request, body)
+    return (head, body)
 }
 
 struct ParseError: Error { let text: String }
