@@ -356,13 +356,14 @@ public final class Recorder: @unchecked Sendable {
         let id = nextID
         nextID += 1
         if entries.isEmpty { firstID = id }
-        let box = RecordBox(RequestRecord(id: id, start: start))
-        if !expectedReplays.isEmpty { box.record.replayOf = expectedReplays.removeValue(forKey: start.client) }
+        var record = RequestRecord(id: id, start: start)
+        if !expectedReplays.isEmpty { record.replayOf = expectedReplays.removeValue(forKey: start.client) }
         if let early = earlyBodies.removeValue(forKey: start.id) {
-            box.record.requestBody = early
-            box.record.requestBodySize = early.count
+            record.requestBody = early
+            record.requestBodySize = early.count
         }
-        bytes += box.record.cost
+        let box = RecordBox(record)
+        bytes += box.cost
         entries.append(box)
         byWorkerID[start.id] = id
         return (id, evictIfNeeded())
@@ -377,10 +378,7 @@ public final class Recorder: @unchecked Sendable {
     /// With the lock held: mutates a record in place and keeps the byte count right.
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
-        let box = entries[index]
-        let before = box.record.cost
-        body(&box.record)
-        bytes += box.record.cost - before
+        bytes += entries[index].change(body)
         let evicted = evictIfNeeded()
         if !evicted.isEmpty { pendingEvictions += evicted }
         return id
@@ -398,10 +396,10 @@ public final class Recorder: @unchecked Sendable {
         var evicted: [Int] = []
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
             let oldest = entries.removeFirst()  // read through the box: no copy of the record
-            bytes -= oldest.record.cost
+            bytes -= oldest.cost
             firstID = entries.first?.record.id ?? nextID
             evicted.append(oldest.record.id)
-            if oldest.record.isInFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
+            if oldest.record.outcome == .inFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
         }
         evictions += evicted.count
         return evicted
