@@ -5,7 +5,8 @@ Usage: compare.py BIN_DIR VENV OUTPUT.md [--quick]
 
 Servers (each serving the same application: samples/bench, or its twin bench/peers/app.py):
 devserve with capture on and with --no-capture, nginx (`return 200`, one worker: the ceiling
-of this box, hello world only), devserve serving app.py through its Python bridge (capture on
+of this box, hello world only), a C echo (bench/peers/echo_floor.c: read and write and nothing
+else, the floor of the 1 MiB echo, built with cc when there is one), devserve serving app.py through its Python bridge (capture on
 and off), werkzeug's threaded dev server, gunicorn (gthread, 1 worker, 8 threads), waitress (8
 threads), granian (--interface wsgi, 1 worker) and bjoern (when it builds). Then a Flask hello
 (bench/peers/flask_app.py) in each Python server. Each server runs on CPU 0 and wrk or the Python client on
@@ -76,8 +77,8 @@ def process_tree_cpu(pid):
 
 
 class Server:
-    def __init__(self, name, argv_for_port, cwd=None, hello_only=False):
-        self.name, self.argv_for_port, self.cwd, self.hello_only = name, argv_for_port, cwd, hello_only
+    def __init__(self, name, argv_for_port, cwd=None, hello_only=False, echo_only=False):
+        self.name, self.argv_for_port, self.cwd, self.hello_only, self.echo_only = name, argv_for_port, cwd, hello_only, echo_only
         self.process, self.port = None, None
 
     def start(self):
@@ -175,6 +176,20 @@ http {{
 
 PEERS = os.path.join(HERE, "peers")
 PYTHON = f"{VENV}/bin/python"
+
+
+def echo_floor():
+    """bench/peers/echo_floor.c built with cc, when there is one: the floor of the echo table."""
+    compiler = shutil.which("cc") or shutil.which("clang") or shutil.which("gcc")
+    if not compiler:
+        return []
+    binary = os.path.join(tempfile.mkdtemp(prefix="devserve-bench-floor-"), "echo_floor")
+    if subprocess.run([compiler, "-O2", "-o", binary, f"{PEERS}/echo_floor.c"], capture_output=True).returncode != 0:
+        return []
+    return [Server(FLOOR, lambda p: [binary, str(p)], echo_only=True)]
+
+
+FLOOR = "C echo floor (read/write)"
 HAS_BJOERN = subprocess.run([PYTHON, "-c", "import bjoern"], capture_output=True).returncode == 0
 
 
@@ -197,7 +212,7 @@ SERVERS = [
     Server("devserve", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui"]),
     Server("devserve --no-capture", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui", "--no-capture"]),
     Server("nginx", nginx_argv, hello_only=True),
-] + python_servers("app")
+] + echo_floor() + python_servers("app")
 # A Flask hello in every Python server: what a framework's own cost leaves of each server's.
 FLASK_SERVERS = python_servers("flask_app", " (Flask)")
 TESTS = {
@@ -220,10 +235,10 @@ for round_ in range(ROUNDS):
             if not QUICK:
                 wrk(server.port, 64)  # warm-up
             for test, run in TESTS.items():
-                if server.hello_only and not test.startswith("hello"):
+                if server.hello_only and not test.startswith("hello") or server.echo_only and not test.startswith("1 MiB"):
                     continue
                 results[test][server.name].append(run(server))
-            if not server.hello_only:
+            if not server.hello_only and not server.echo_only:
                 delays[server.name] += stream_delays(server.port)
         finally:
             server.stop()
@@ -259,6 +274,10 @@ for test in list(TESTS) + [FLASK_TEST]:
         lines.append(f"| {name} | {rate[name]:,.0f} | {vs_nginx} | {rate[name] / best_python:.2f} | {cpu[name]:.1f} | {vs_bjoern} | {errors} |")
     if test.startswith("1 MiB"):
         lines += ["", "Each request carries 1 MiB each way."]
+        if FLOOR in rate:
+            lines += [f"The {FLOOR} row is a C process per connection that reads and writes and does nothing else: the most "
+                      f"this machine's loopback TCP allows, {rate[FLOOR]:,.0f} requests/s, "
+                      f"{rate[FLOOR] / rate['werkzeug']:.2f}x werkzeug's." if "werkzeug" in rate else ""]
     lines.append("")
 lines += ["### streamed response: 20 chunks 5 ms apart, delay from yield to arrival (kernel receive timestamp)", "", "| server | chunks | p50 µs | p99 µs |", "| --- | ---: | ---: | ---: |"]
 for name, values in delays.items():
