@@ -133,3 +133,104 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(String(decoding: parser.headBytes(limit: 14), as: UTF8.self), "GET / HTTP/2.0")
     }
 }
+
+/// Random requests, pipelined and cut into random reads, come out of the parser exactly as
+/// they were made: what a request smuggler needs (two parsers disagreeing on where a request
+/// ends) starts with a parser that loses track of a boundary.
+final class HTTPRequestParserRoundTripTests: XCTestCase {
+    /// A small deterministic generator (SplitMix64), so a failure names a seed that reproduces it.
+    private struct Generator: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    private struct Made {
+        var method: String
+        var target: String
+        var headers: [(String, String)]
+        var body: [UInt8]
+        var wire: [UInt8]
+    }
+
+    private func makeRequest(_ random: inout Generator) -> Made {
+        let tokenCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~")
+        func token(_ length: ClosedRange<Int>) -> String { String((0..<Int.random(in: length, using: &random)).map { _ in tokenCharacters.randomElement(using: &random)! }) }
+        let valueCharacters = Array(" \tabcXYZ019:;,=\"/?#[]@!$&'()*+-._~")
+        func value() -> String {
+            let raw = String((0..<Int.random(in: 0...40, using: &random)).map { _ in valueCharacters.randomElement(using: &random)! })
+            return raw.trimmingWhitespace()
+        }
+        let method = ["GET", "POST", "PUT", "DELETE", "PATCH", token(1...8)].randomElement(using: &random)!
+        let target = "/" + token(0...30) + (Bool.random(using: &random) ? "?" + token(0...20) : "")
+        var headers: [(String, String)] = [("Host", "t")]
+        for _ in 0..<Int.random(in: 0...12, using: &random) {
+            var name = token(1...20)
+            if ["content-length", "transfer-encoding", "host"].contains(name.lowercased()) { name = "X-" + name }
+            headers.append((name, value()))
+        }
+        let body = (0..<[0, 1, 7, 100, 5000].randomElement(using: &random)!).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let chunked = Bool.random(using: &random)
+        var bodyWire: [UInt8] = []
+        if chunked {
+            headers.append(("Transfer-Encoding", "chunked"))
+            var rest = body[...]
+            while !rest.isEmpty {
+                let size = min(rest.count, Int.random(in: 1...2000, using: &random))
+                let extensions = Bool.random(using: &random) ? ";a=b;c" : ""
+                bodyWire += Array("\(String(size, radix: 16, uppercase: Bool.random(using: &random)))\(extensions)\r\n".utf8) + rest.prefix(size) + [13, 10]
+                rest = rest.dropFirst(size)
+            }
+            bodyWire += Array("0\r\n".utf8) + (Bool.random(using: &random) ? Array("X-Trailer: \(value())\r\n".utf8) : []) + [13, 10]
+        } else if !body.isEmpty || Bool.random(using: &random) {
+            headers.append(("Content-Length", String(body.count)))
+            bodyWire = body
+        }
+        var wire = Array("\(method) \(target) HTTP/1.1\r\n".utf8)
+        for (name, value) in headers {
+            let padding = [" ", "", "\t", "  "].randomElement(using: &random)!
+            wire += Array("\(name):\(padding)\(value)\(padding)\r\n".utf8)
+        }
+        wire += [13, 10] + bodyWire
+        return Made(method: method, target: target, headers: headers, body: body, wire: wire)
+    }
+
+    func testRandomPipelinedRequestsInRandomReadsComeOutExactlyAsMade() {
+        for seed in UInt64(1)...300 {
+            var random = Generator(state: seed)
+            let made = (0..<Int.random(in: 1...5, using: &random)).map { _ in makeRequest(&random) }
+            let stream = made.flatMap(\.wire)
+            var parser = HTTPRequestParser(limits: HTTPLimits())
+            var heads: [RequestHead] = []
+            var bodies: [[UInt8]] = []
+            var offset = 0
+            while offset < stream.count {
+                let size = min(stream.count - offset, [1, 2, 3, 7, 17, 64, 100, 512, 1000, 4096].randomElement(using: &random)!)
+                parser.feed(ByteBuffer(bytes: stream[offset..<(offset + size)]))
+                offset += size
+                while let event = parser.next() {
+                    switch event {
+                    case .head(let head):
+                        heads.append(head)
+                        bodies.append([])
+                    case .body(let part): bodies[bodies.count - 1] += part.readableBytesView
+                    case .end: break
+                    case .refused(let response): return XCTFail("seed \(seed): refused \(response.code): \(response.detail)")
+                    }
+                }
+            }
+            XCTAssertEqual(heads.count, made.count, "seed \(seed)")
+            for (head, request) in zip(heads, made) {
+                XCTAssertEqual(head.method, request.method, "seed \(seed)")
+                XCTAssertEqual(head.target, request.target, "seed \(seed)")
+                XCTAssertEqual(head.headers.map { "\($0.name): \($0.value)" }, request.headers.map { "\($0.0): \($0.1)" }, "seed \(seed)")
+            }
+            XCTAssertEqual(bodies, made.map(\.body), "seed \(seed)")
+        }
+    }
+}
