@@ -21,6 +21,8 @@ public final class EventWriter: @unchecked Sendable {
     private let condition = Condition()
     /// Bytes handed to the C buffer and not yet taken by a writer.
     private var buffered = 0
+    /// Where ``sendEncoded(_:)`` encodes (guarded by `condition`).
+    private var scratch: [UInt8] = []
     private var broken = false
     /// The shared body ring is mapped: body parts of ``SharedBodyRing/minimumShared`` bytes
     /// and more go there.
@@ -36,14 +38,31 @@ public final class EventWriter: @unchecked Sendable {
         DetachedThread.start { [self] in drainForever() }
     }
 
-    public func send(_ event: WorkerEvent) { send(contentsOf: [event]) }
+    public func send(_ event: WorkerEvent) { sendEncoded { EventFrame.encode(event, into: &$0) } }
 
     /// Sends several events with one hand-over to the writer thread.
     public func send(contentsOf events: [WorkerEvent]) {
         guard !events.isEmpty else { return }
-        var frame: [UInt8] = []
-        for event in events { EventFrame.encode(event, into: &frame) }
-        frame.withUnsafeBytes { send(prefix: [], body: $0) }
+        sendEncoded { frames in
+            for event in events { EventFrame.encode(event, into: &frames) }
+        }
+    }
+
+    /// Encodes frames into ``scratch`` (kept from one send to the next: a fresh array per send
+    /// was one or two allocations per request) and appends them to the C buffer; waits while
+    /// too much is buffered.
+    private func sendEncoded(_ encode: (inout [UInt8]) -> Void) {
+        condition.withLock {
+            condition.wait { buffered < Self.maxBuffered || broken }
+            guard !broken else { return }
+            scratch.removeAll(keepingCapacity: true)
+            encode(&scratch)
+            scratch.withUnsafeBytes { devserve_shim_events_append2($0.baseAddress, $0.count, nil, 0) }
+            buffered += scratch.count
+            // A large frame (a captured file's first bytes) is not kept.
+            if scratch.capacity > 64 << 10 { scratch = [] }
+        }
+        condition.broadcast()
     }
 
     /// Maps the shared body ring on `descriptor`, then closes it; false when there is none.

@@ -39,29 +39,26 @@ public struct EnvironBuilder: Sendable {
         environ.append("REQUEST_URI".utf8, head.target.utf8)
         environ.append("SERVER_NAME".utf8, connection.serverName.utf8)
         environ.append("SERVER_PORT".utf8, String(connection.serverPort).utf8)
-        environ.append("SERVER_PROTOCOL".utf8, head.version.description.utf8)
+        switch head.version {
+        case .http1_1: environ.append("SERVER_PROTOCOL".utf8, "HTTP/1.1".utf8)
+        case .http1_0: environ.append("SERVER_PROTOCOL".utf8, "HTTP/1.0".utf8)
+        default: environ.append("SERVER_PROTOCOL".utf8, head.version.description.utf8)
+        }
         environ.append("SERVER_SOFTWARE".utf8, serverSoftware.utf8)
         environ.append("REMOTE_ADDR".utf8, connection.remoteAddress.utf8)
         environ.append("REMOTE_PORT".utf8, String(connection.remotePort).utf8)
 
-        // Keys built as bytes, repeats found by a scan (a request has a few dozen headers at
-        // most): no String per header, no dictionary (issue 14).
-        var keys: [[UInt8]] = []
-        var values: [[UInt8]] = []
-        keys.reserveCapacity(head.headers.count)
-        values.reserveCapacity(head.headers.count)
-        for (index, (name, _)) in head.headers.enumerated() where !name.utf8.contains(UInt8(ascii: "_")) {
-            let key = Self.environKey(header: name)
-            let value = head.valueBytes(index)
-            if let existing = keys.firstIndex(of: key) {
-                values[existing].append(UInt8(ascii: ","))
-                values[existing].append(contentsOf: value)
+        // Keys written as bytes straight into the environ's arena, repeats found by a scan (a
+        // request has a few dozen headers at most): no String, array or dictionary per header
+        // (issue 14).
+        let headersStart = environ.count
+        for (index, header) in head.headers.enumerated() where !header.name.utf8.contains(UInt8(ascii: "_")) {
+            if let raw = head.rawValues[index] {
+                environ.appendHeader(name: header.name.utf8, value: raw, headersStart: headersStart)
             } else {
-                keys.append(key)
-                values.append(value)
+                environ.appendHeader(name: header.name.utf8, value: header.value.utf8, headersStart: headersStart)
             }
         }
-        for index in keys.indices { environ.append(keys[index], values[index]) }
 
         environ.append("wsgi.version".utf8, "1.0".utf8)
         environ.append("wsgi.url_scheme".utf8, connection.scheme.utf8)
@@ -75,23 +72,6 @@ public struct EnvironBuilder: Sendable {
         return environ
     }
 
-    private static let contentType = Array("CONTENT_TYPE".utf8)
-    private static let contentLength = Array("CONTENT_LENGTH".utf8)
-
-    /// A header's environ key: CONTENT_TYPE, CONTENT_LENGTH, or HTTP_ and the name upper-cased
-    /// with `-` as `_` (field names are ASCII tokens, RFC 9110 section 5.1).
-    static func environKey(header name: String) -> [UInt8] {
-        if name.equalsIgnoringASCIICase("content-type") { return contentType }
-        if name.equalsIgnoringASCIICase("content-length") { return contentLength }
-        var key: [UInt8] = []
-        key.reserveCapacity(5 + name.utf8.count)
-        key.append(contentsOf: "HTTP_".utf8)
-        for byte in name.utf8 { key.append(byte == UInt8(ascii: "-") ? UInt8(ascii: "_") : ASCIICase.upper(byte)) }
-        return key
-    }
-
-    /// Splits a request-target into its path and query; an absolute-form target loses its
-    /// scheme and authority (RFC 9112 section 3.2.2).
     static func split(target: String) -> (path: Substring, query: Substring) {
         var rest = Substring(target)
         if !rest.hasPrefix("/"), let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {

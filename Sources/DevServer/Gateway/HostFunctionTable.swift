@@ -37,10 +37,11 @@ enum HostFunctionTable {
         table.pointee.environ_entry = { request, index, key, keyLength, value, valueLength in
             let environ = exchange(request).environ
             guard index < environ.count, let key, let keyLength, let value, let valueLength else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            key.pointee = UnsafePointer(environ.keys[index].buffer.baseAddress)
-            keyLength.pointee = environ.keys[index].count
-            value.pointee = UnsafePointer(environ.values[index].buffer.baseAddress)
-            valueLength.pointee = environ.values[index].count
+            let entryKey = environ.key(at: index), entryValue = environ.value(at: index)
+            key.pointee = entryKey.start
+            keyLength.pointee = entryKey.count
+            value.pointee = entryValue.start
+            valueLength.pointee = entryValue.count
             return code(DEVSERVE_OK)
         }
 

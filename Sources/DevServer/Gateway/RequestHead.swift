@@ -31,6 +31,13 @@ public struct RequestHead: Sendable {
         return result
     }
 
+    /// How many times header `name` (case-insensitive) is present.
+    public func count(of name: String) -> Int {
+        var count = 0
+        for header in headers where header.name.equalsIgnoringASCIICase(name) { count += 1 }
+        return count
+    }
+
     /// Whether header `name` (case-insensitive) is present.
     public func contains(_ name: String) -> Bool {
         headers.contains { $0.name.equalsIgnoringASCIICase(name) }
@@ -70,7 +77,14 @@ public struct HTTPVersion: Sendable, Equatable, CustomStringConvertible {
     public static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
     /// "HTTP/1.1"
-    public var description: String { "HTTP/\(major).\(minor)" }
+    public var description: String {
+        // Literals for the two versions served (asked several times a request).
+        switch (major, minor) {
+        case (1, 1): return "HTTP/1.1"
+        case (1, 0): return "HTTP/1.0"
+        default: return "HTTP/\(major).\(minor)"
+        }
+    }
 }
 
 extension StringProtocol {

@@ -53,6 +53,7 @@ struct ResponseHead: Equatable {
             return Validation(head: nil, violations: [Violation(.malformedStatus, "status \(String(reflecting: text)) \(reason)")], firstBadHeader: nil)
         }
         var accepted: [(name: String, value: [UInt8])] = []
+        accepted.reserveCapacity(headers.count)
         var violations: [Violation] = []
         var firstBad: Int?
         var contentLength: Int?

@@ -53,7 +53,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var sawBytes = false
     private var queue: [Item] = []
     private var running: Pending?
+    /// The running request's transport (nil between requests).
     private var transport: ChannelTransport?
+    /// The connection's transport, made for its first request and used by each after it: what
+    /// it tracks (bytes not yet written, the client gone) belongs to the connection, and one per
+    /// request cost five allocations (issue 14). Its closures hold this handler until the
+    /// connection closes (`channelInactive` lets go).
+    private var connectionTransport: ChannelTransport?
+    private var resumeFromAnyThread: (@Sendable () -> Void)?
+    private var idleTimeout: (() -> Void)?
     private var receiving: Pending?
     /// The request whose unread body is being read and discarded before the next request.
     private var draining: Pending?
@@ -122,12 +130,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             refuse(context: context, refusal, head: head)
             return
         }
-        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let body = ChannelBodySource(
-            limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout
-        ) { [eventLoop = context.eventLoop] in
-            eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
-        }
+            limit: worker.limits.maxRequestBody, highWater: max(1 << 20, worker.limits.bufferBody), timeout: worker.limits.bodyTimeout,
+            onDrained: resumeReadingFromAnyThread(context: context))
         let pending = Pending(head: head, id: worker.nextRequestID(), body: body)
         receiving = pending
         queue.append(.request(pending))
@@ -189,6 +194,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         awaiting?.body.fail(.broken("the client went away"))
         awaiting = nil
         transport?.connectionClosed()
+        // The transport's closures hold this handler: let go of it with the connection.
+        connectionTransport = nil
+        resumeFromAnyThread = nil
+        idleTimeout = nil
         receiving?.body.fail(.broken("the client went away"))
         for case .request(let pending) in queue { pending.body.fail(.broken("the client went away")) }
         queue.removeAll()
@@ -211,6 +220,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         refusing || queue.count >= Self.maxQueued || (receiving?.body.isFull ?? false)
     }
 
+    /// Resumes reading from the application thread that drained a body (one closure per
+    /// connection, not per request; let go of in `channelInactive`: it holds this handler).
+    private func resumeReadingFromAnyThread(context: ChannelHandlerContext) -> @Sendable () -> Void {
+        if let resumeFromAnyThread { return resumeFromAnyThread }
+        let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let resume: @Sendable () -> Void = { [eventLoop = context.eventLoop] in
+            eventLoop.execute { loop.value.0.resumeReading(context: loop.value.1) }
+        }
+        resumeFromAnyThread = resume
+        return resume
+    }
+
     private func resumeReading(context: ChannelHandlerContext) {
         guard pendingRead, !shouldPauseReading, !closed else { return }
         pendingRead = false
@@ -224,9 +245,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if head.version.major != 1 {
             return .versionNotSupported("\(head.version) is not supported; devserve speaks HTTP/1.0 and HTTP/1.1")
         }
-        let hosts = head.values("host")
-        if hosts.count > 1 { return .badRequest("the request has \(hosts.count) Host headers") }
-        if hosts.isEmpty && head.version == .http1_1 { return .badRequest("an HTTP/1.1 request must have a Host header") }
+        let hosts = head.count(of: "host")
+        if hosts > 1 { return .badRequest("the request has \(hosts) Host headers") }
+        if hosts == 0 && head.version == .http1_1 { return .badRequest("an HTTP/1.1 request must have a Host header") }
         if head.method == "CONNECT" {
             return .notImplemented("CONNECT asks for a tunnel: devserve is an origin server, not a proxy")
         }
@@ -326,6 +347,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         running = pending
         crashSlot.waiting(for: pending.id)
+        let transport = connectionTransport ?? makeTransport(context: context)
+        self.transport = transport
+        worker.serve(pending, connection: connection, transport: transport)
+    }
+
+    private func makeTransport(context: ChannelHandlerContext) -> ChannelTransport {
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let transport = ChannelTransport(
             eventLoop: context.eventLoop,
@@ -347,8 +374,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 let (handler, context) = loop.value
                 handler.requestCompleted(ending, context: context)
             })
-        self.transport = transport
-        worker.serve(pending, connection: connection, transport: transport)
+        connectionTransport = transport
+        return transport
     }
 
     /// Before a response's bytes go out: false when the connection is closed, or when the
@@ -471,13 +498,22 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func startIdleTimer(context: ChannelHandlerContext) {
         let timer = idleTimer ?? LazyTimer(eventLoop: context.eventLoop)
         idleTimer = timer
+        timer.arm(in: .milliseconds(Int64(worker.limits.idleTimeout * 1000)), idleTimeoutAction(context: context))
+    }
+
+    /// What the idle timer does when it fires, made once per connection (armed after every
+    /// request; let go of in `channelInactive`: it holds this handler).
+    private func idleTimeoutAction(context: ChannelHandlerContext) -> () -> Void {
+        if let idleTimeout { return idleTimeout }
         let loop = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer.arm(in: .milliseconds(Int64(worker.limits.idleTimeout * 1000))) {
+        let action = {
             let (handler, context) = loop.value
             if handler.running == nil && handler.queue.isEmpty && handler.receiving == nil {
                 handler.close(context: context, afterWrites: true)
             }
         }
+        idleTimeout = action
+        return action
     }
 
     private func cancelIdleTimer() {

@@ -228,7 +228,8 @@ struct HTTPRequestParser {
     /// fields and the empty line after them.
     private static func parseHeadBytes(_ bytes: UnsafeRawBufferPointer, limits: HTTPLimits) -> HeadOutcome {
         let count = bytes.count
-        let tooLong = HeadOutcome.refused(.uriTooLong("the request line is longer than \(limits.maxRequestLine) octets"))
+        // Built only when refused: a message per parse was two allocations per request.
+        var tooLong: HeadOutcome { .refused(.uriTooLong("the request line is longer than \(limits.maxRequestLine) octets")) }
         var index = 0
         // method SP request-target SP HTTP-version CRLF (RFC 9112 section 3)
         while index < count && HTTPToken.isTokenByte(bytes[index]) { index += 1 }
@@ -262,8 +263,10 @@ struct HTTPRequestParser {
 
         // *( field-line CRLF ) CRLF (RFC 9112 section 5)
         let blockStart = index
-        let fieldsTooLarge = HeadOutcome.refused(.headersTooLarge(
-            "the request head is over the limits: \(limits.maxHeaderCount) fields, \(limits.maxHeaderField) bytes each, \(limits.maxHeaderBlock) bytes in all"))
+        var fieldsTooLarge: HeadOutcome {
+            .refused(.headersTooLarge(
+                "the request head is over the limits: \(limits.maxHeaderCount) fields, \(limits.maxHeaderField) bytes each, \(limits.maxHeaderBlock) bytes in all"))
+        }
         var headers: [(name: String, value: String)] = []
         var rawValues: [Int: [UInt8]] = [:]
         while true {

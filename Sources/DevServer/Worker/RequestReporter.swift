@@ -102,6 +102,7 @@ final class RequestReporter: GatewayObserver {
 
     /// Sends `event` after whatever was held back.
     private func send(_ event: WorkerEvent) {
+        guard !held.isEmpty else { return events.send(event) }
         held.append(event)
         events.send(contentsOf: held)
         held.removeAll(keepingCapacity: true)

@@ -48,7 +48,7 @@ final class WorkerContext: @unchecked Sendable {
     func serve(_ pending: HTTPConnectionHandler.Pending, connection: ConnectionInfo, transport: ChannelTransport) {
         lock.withLock { inFlight += 1 }
         let summary = RequestSummary(
-            id: pending.id, generation: generation, client: "\(connection.remoteAddress):\(connection.remotePort)",
+            id: pending.id, generation: generation, client: connection.client,
             method: pending.head.method, target: pending.head.target, version: pending.head.version.description,
             status: 0, bytes: 0, durationMicroseconds: 0, outcome: "")
         pool.submit { [self] in
@@ -77,7 +77,7 @@ final class WorkerContext: @unchecked Sendable {
     /// client's 400 can be looked into; the access log shows it too.
     func reportRefusal(_ refusal: ErrorResponse, head: RequestHead?, connection: ConnectionInfo, raw: [UInt8], response: ByteBuffer) {
         let id = nextRequestID()
-        let client = "\(connection.remoteAddress):\(connection.remotePort)"
+        let client = connection.client
         let bytes = Array(response.readableBytesView)
         let headEnd = bytes.firstRange(of: [13, 10, 13, 10]).map(\.upperBound) ?? bytes.count
         var summary = RequestSummary(
