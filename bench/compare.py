@@ -184,7 +184,7 @@ def echo_floor():
     if not compiler:
         return []
     binary = os.path.join(tempfile.mkdtemp(prefix="devserve-bench-floor-"), "echo_floor")
-    if subprocess.run([compiler, "-O2", "-o", binary, f"{PEERS}/echo_floor.c"], capture_output=True).returncode != 0:
+    if subprocess.run([compiler, "-O2", "-pthread", "-o", binary, f"{PEERS}/echo_floor.c"], capture_output=True).returncode != 0:
         return []
     return [Server(FLOOR, lambda p: [binary, str(p)], echo_only=True)]
 
