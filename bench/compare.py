@@ -275,7 +275,7 @@ for test in list(TESTS) + [FLASK_TEST]:
     if test.startswith("1 MiB"):
         lines += ["", "Each request carries 1 MiB each way."]
         if FLOOR in rate:
-            lines += [f"The {FLOOR} row is a C process per connection that reads and writes and does nothing else: the most "
+            lines += [f"The {FLOOR} row is a C thread per connection that reads and writes and does nothing else: the most "
                       f"this machine's loopback TCP allows, {rate[FLOOR]:,.0f} requests/s, "
                       f"{rate[FLOOR] / rate['werkzeug']:.2f}x werkzeug's." if "werkzeug" in rate else ""]
     lines.append("")
