@@ -93,6 +93,7 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.05)
+        self.stop()  # not left running behind the failed run
         raise SystemExit(f"{self.name} did not start")
 
     def stop(self):
