@@ -52,17 +52,31 @@ public final class EventWriter: @unchecked Sendable {
     /// was one or two allocations per request) and appends them to the C buffer; waits while
     /// too much is buffered.
     private func sendEncoded(_ encode: (inout [UInt8]) -> Void) {
-        condition.withLock {
-            condition.wait { buffered < Self.maxBuffered || broken }
-            guard !broken else { return }
+        appending {
             scratch.removeAll(keepingCapacity: true)
             encode(&scratch)
             scratch.withUnsafeBytes { devserve_shim_events_append2($0.baseAddress, $0.count, nil, 0) }
-            buffered += scratch.count
+            let count = scratch.count
             // A large frame (a captured file's first bytes) is not kept.
             if scratch.capacity > 64 << 10 { scratch = [] }
+            return count
         }
-        condition.broadcast()
+    }
+
+    /// Runs `append` under the lock that orders frames, once fewer than ``maxBuffered`` bytes
+    /// wait (a stopped writer drops everything); `append` puts bytes into the C buffer and says
+    /// how many (nil: none, the caller does something else). Wakes the writer when it did.
+    @discardableResult
+    private func appending(_ append: () -> Int?) -> Bool {
+        let appended: Bool = condition.withLock {
+            condition.wait { buffered < Self.maxBuffered || broken }
+            guard !broken else { return true }
+            guard let count = append() else { return false }
+            buffered += count
+            return true
+        }
+        if appended { condition.broadcast() }
+        return appended
     }
 
     /// Maps the shared body ring on `descriptor`, then closes it; false when there is none.
@@ -90,17 +104,10 @@ public final class EventWriter: @unchecked Sendable {
     private func send(_ body: UnsafeRawBufferPointer, shared: @autoclosure () -> [UInt8], inline: @autoclosure () -> [UInt8]) {
         if sharedRing && body.count >= SharedBodyRing.minimumShared {
             var frame = shared()
-            let placed: Bool = condition.withLock {
-                condition.wait { buffered < Self.maxBuffered || broken }
-                guard !broken else { return true }
-                let placed = frame.withUnsafeMutableBytes { devserve_shim_events_append_shared($0.baseAddress, $0.count, body.baseAddress, body.count) } == 1
-                if placed { buffered += frame.count }
-                return placed
+            let placed = appending {
+                frame.withUnsafeMutableBytes { devserve_shim_events_append_shared($0.baseAddress, $0.count, body.baseAddress, body.count) } == 1 ? frame.count : nil
             }
-            if placed {
-                condition.broadcast()
-                return
-            }
+            if placed { return }
         }
         send(prefix: inline(), body: body)
     }
@@ -109,13 +116,10 @@ public final class EventWriter: @unchecked Sendable {
     /// then `body`, appended to the C buffer together, with no copy in between; waits while too
     /// much is buffered.
     private func send(prefix: [UInt8], body: UnsafeRawBufferPointer) {
-        condition.withLock {
-            condition.wait { buffered < Self.maxBuffered || broken }
-            guard !broken else { return }
+        appending {
             prefix.withUnsafeBytes { devserve_shim_events_append2($0.baseAddress, $0.count, body.baseAddress, body.count) }
-            buffered += prefix.count + body.count
+            return prefix.count + body.count
         }
-        condition.broadcast()
     }
 
     /// Waits until everything sent so far has been written (before the worker exits).
