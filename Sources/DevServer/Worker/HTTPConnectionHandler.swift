@@ -240,11 +240,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     // MARK: Validation
 
-    /// What the decoder lets through but we refuse (RFC 9112).
+    /// What needs the whole head to refuse (the parser refused malformed bytes already): RFC 9112.
     private func validate(_ head: RequestHead) -> ErrorResponse? {
-        if head.version.major != 1 {
-            return .versionNotSupported("\(head.version) is not supported; devserve speaks HTTP/1.0 and HTTP/1.1")
-        }
         let hosts = head.count(of: "host")
         if hosts > 1 { return .badRequest("the request has \(hosts) Host headers") }
         if hosts == 0 && head.version == .http1_1 { return .badRequest("an HTTP/1.1 request must have a Host header") }

@@ -209,12 +209,12 @@ struct HTTPRequestParser {
             if field.name.equalsIgnoringASCIICase("transfer-encoding") {
                 chunked = true
             } else if field.name.equalsIgnoringASCIICase("content-length") {
-                for item in field.value.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-                    let digits = item.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-                    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                for item in field.value.split(separator: ",", omittingEmptySubsequences: false) {
+                    // 1*DIGIT: Int alone would take "+3".
+                    let digits = item.trimmingWhitespace()
+                    guard digits.utf8.count <= 18, digits.utf8.allSatisfy({ (48...57).contains($0) }), let value = Int(digits) else {
                         return .failure(.badRequest("Content-Length \(field.value) is not a number"))
                     }
-                    let value = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
                     if let length, length != value { return .failure(.badRequest("the request has differing Content-Length values")) }
                     length = value
                 }
