@@ -159,6 +159,19 @@ final class ConnectionLifetimeTests: XCTestCase {
         XCTAssertTrue(closed)
     }
 
+    func testAHeadArrivingBehindAPipelinedRequestIsTimedToo() throws {
+        let server = try DevServeProcess(plugin: "hello", arguments: ["--header-timeout", "0.5"])
+        let client = try RawClient(port: server.port)
+        // One whole request and, in the same write, the start of a second that never ends.
+        try client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /second HTTP/1.1\r\nHost: t\r\n")
+        let started = Date()
+        let (bytes, closed) = client.readUntilClose(timeout: 5)
+        XCTAssertTrue(bytes.text.hasPrefix("HTTP/1.1 200 OK"), bytes.text)
+        XCTAssertTrue(bytes.text.contains("HTTP/1.1 408"), "the trickled second head is cut off: \(bytes.text)")
+        XCTAssertTrue(closed)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "by the header timeout, not the 75 s idle timeout")
+    }
+
     func testAnIdleKeepAliveConnectionIsClosed() throws {
         let server = try DevServeProcess(plugin: "hello", arguments: ["--idle-timeout", "0.5"])
         let client = try RawClient(port: server.port)

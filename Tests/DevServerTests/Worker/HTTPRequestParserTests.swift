@@ -63,6 +63,14 @@ final class HTTPRequestParserTests: XCTestCase {
         ])
     }
 
+    func testOneLengthRepeatedIsOneLength() {
+        // RFC 9112 section 6.3: a list of identical values may be read as that value.
+        XCTAssertEqual(events("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: t\r\n\r\n"), [
+            "head POST /a HTTP/1.1 [Host=t,Content-Length=3, 3,Content-Length=3]", "body abc", "end",
+            "head GET /b HTTP/1.1 [Host=t]", "body ", "end",
+        ])
+    }
+
     func testAHeadWaitsForTheEmptyLineThatEndsIt() {
         XCTAssertEqual(events(["GET / HTTP/1.1\r\nHost: t\r\n", "\r"].map { Array($0.utf8) }), [])
         XCTAssertEqual(events(["GET / HTTP/1.1\r\nHost: t\r\n", "\r", "\n"].map { Array($0.utf8) }), ["head GET / HTTP/1.1 [Host=t]", "body ", "end"])
@@ -96,6 +104,7 @@ final class HTTPRequestParserTests: XCTestCase {
             ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400, "differing lengths"),
             ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3, 4\r\n\r\n", 400, "differing lengths in one field"),
             ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: -3\r\n\r\n", 400, "a negative length"),
+            ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: +3\r\n\r\n", 400, "a signed length"),
             ("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, "a length that overflows"),
             ("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "a chunk size that is not hex"),
             ("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400, "chunk data longer than its size"),
