@@ -45,8 +45,7 @@ final class RequestInputStream {
         }
         guard !atEnd else { return 0 }
         let want = min(destination.count, remaining ?? Int.max)
-        let count = try readSource(into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<want]))
-        return count
+        return try readSource(into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<want]))
     }
 
     /// readline(limit): up to and including the next "\n", at most `limit` bytes.
