@@ -379,3 +379,8 @@ int devserve_shim_codeset_is_utf8(void) {
     const char *codeset = nl_langinfo(CODESET);
     return codeset != NULL && strcmp(codeset, "UTF-8") == 0;
 }
+
+long devserve_shim_last_index(const void *bytes, size_t count, int byte) {
+    const unsigned char *found = memrchr(bytes, byte, count);
+    return found ? (long)(found - (const unsigned char *)bytes) : -1;
+}

@@ -57,6 +57,10 @@ int devserve_shim_events_write(int fd);
 #define DEVSERVE_RING_HEADER 4096
 void *devserve_shim_ring_create(size_t size, int *fd);
 void devserve_shim_ring_consumed(void *ring, uint64_t position);
+
+/* The offset of the last `byte` in the `count` bytes at `bytes`, or -1: glibc's memrchr
+ * (vectorized), which Swift's Glibc module does not export. */
+long devserve_shim_last_index(const void *bytes, size_t count, int byte);
 int devserve_shim_ring_attach(int fd);
 int devserve_shim_events_append_shared(void *frame, size_t frame_length, const void *body, size_t body_length);
 /* Worker: when every body placed in the ring has been taken and none was placed for a second,

@@ -1,3 +1,4 @@
+import CDevServeShim
 import NIOCore
 
 /// The request side of HTTP/1.1 (RFC 9112) as a state machine: the connection's bytes in,
@@ -74,7 +75,11 @@ struct HTTPRequestParser {
         if case .done = state { return }
         if isReadingHead {
             buffer.withUnsafeReadableBytes { bytes in
-                if let lineEnd = bytes.lastIndex(of: 10) {
+                // memrchr, not a loop: the read that brings a head usually brings body bytes
+                // too, and a body without a line end near its end (a 1 MiB upload of one
+                // character) was searched a byte at a time, 18 µs of each upload (issue 14).
+                let lineEnd = bytes.isEmpty ? -1 : devserve_shim_last_index(bytes.baseAddress, bytes.count, 10)
+                if lineEnd >= 0 {
                     worthParsing = true
                     sinceLineEnd = bytes.count - lineEnd - 1
                 } else {
