@@ -238,27 +238,9 @@ public final class Recorder: @unchecked Sendable {
             changes.evict(added.evicted)
             return added.id
         case .requestBody(let id, let body):
-            guard let recordID = byWorkerID[id] else {
-                if earlyBodies.count < 256 { earlyBodies[id, default: []] += body.prefix(configuration.maxBody - (earlyBodies[id]?.count ?? 0)) }
-                return nil
-            }
-            touched = update(recordID) { record in
-                let room = max(0, configuration.maxBody - record.requestBody.count)
-                let keep = min(room, body.count)
-                if record.requestBody.isEmpty && keep == body.count {
-                    // The first part of the body is kept as it came, without a copy.
-                    record.requestBody = body
-                } else if keep > 0 {
-                    if record.requestBody.capacity < record.requestBody.count + keep {
-                        // Grown once to what the request announced rather than by doubling
-                        // (a 1 MiB upload arrives in 16 parts: issue 14).
-                        let announced = Self.contentLength(record.requestHeaders) ?? 0
-                        record.requestBody.reserveCapacity(min(configuration.maxBody, max(announced, 2 * (record.requestBody.count + keep))))
-                    }
-                    record.requestBody += body.prefix(keep)
-                }
-                record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
-            }
+            touched = body.withUnsafeBytes { appendRequestBody($0, owned: body, to: id) }
+        case .requestBodyLent(let id, let lent):
+            touched = appendRequestBody(lent.bytes, owned: nil, to: id)
         case .responseStarted(let id, let status, let headers, let replaced):
             touched = change(id) { record in
                 record.applicationStatus = status
@@ -385,6 +367,36 @@ public final class Recorder: @unchecked Sendable {
     }
 
     private var pendingEvictions: [Int] = []
+
+    /// With the lock held: request body bytes for worker request `workerID`, up to
+    /// `maxBody`, copied straight into its record (`owned`, when the caller has the bytes as
+    /// an array, is kept as it is when it is the whole first part). Bytes before the request's
+    /// start wait for it (at most 256 requests' worth). - Returns: the record's id.
+    private func appendRequestBody(_ body: UnsafeRawBufferPointer, owned: [UInt8]?, to workerID: String) -> Int? {
+        guard let recordID = byWorkerID[workerID] else {
+            if earlyBodies.count < 256 {
+                let room = max(0, configuration.maxBody - (earlyBodies[workerID]?.count ?? 0))
+                earlyBodies[workerID, default: []].append(contentsOf: body.prefix(room))
+            }
+            return nil
+        }
+        return update(recordID) { [maxBody = configuration.maxBody] record in
+            let keep = min(max(0, maxBody - record.requestBody.count), body.count)
+            if record.requestBody.isEmpty, keep == body.count, let owned {
+                // The first part of the body is kept as it came, without a copy.
+                record.requestBody = owned
+            } else if keep > 0 {
+                if record.requestBody.capacity < record.requestBody.count + keep {
+                    // Grown once to what the request announced rather than by doubling (a
+                    // 1 MiB upload arrives in 16 parts: issue 14).
+                    let announced = Self.contentLength(record.requestHeaders) ?? 0
+                    record.requestBody.reserveCapacity(min(maxBody, max(announced, 2 * (record.requestBody.count + keep))))
+                }
+                record.requestBody.append(contentsOf: body.prefix(keep))
+            }
+            record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
+        }
+    }
 
     /// The Content-Length a request's headers announce, if one is valid.
     private static func contentLength(_ headers: [HeaderField]) -> Int? {

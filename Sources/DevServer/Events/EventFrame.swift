@@ -58,6 +58,9 @@ public enum EventFrame {
         case .requestBody(let id, let bytes):
             kind = .requestBody
             body.string(id); body.bytes(bytes)
+        case .requestBodyLent(let id, let lent):
+            kind = .requestBody
+            body.string(id); body.bytes(lent.array)
         case .responseStarted(let id, let status, let headers, let replaced):
             kind = .responseStarted
             body.string(id); body.string(status); body.headers(headers); body.int(replaced ? 1 : 0)
@@ -212,7 +215,8 @@ public enum EventFrame {
         switch kind {
         case .requestBodyShared:
             let id = try r.string()
-            return .requestBody(id: id, bytes: try shared(try r.int(), at: try r.int(), in: ring))
+            guard let ring else { throw EventFrameError(detail: "a shared body frame without a shared body ring") }
+            return .requestBodyLent(id: id, bytes: try ring.lend(count: try r.int(), at: try r.int()))
         case .chunkShared:
             let id = try r.string()
             let offset = try r.int()

@@ -32,16 +32,33 @@ final class SharedBodyRing {
 
     deinit { munmap(mapping, Self.size + Int(DEVSERVE_RING_HEADER)) }
 
-    /// Copies the `count` bytes at ring position `position` out, and tells the worker the ring
-    /// is free up to their end (frames are taken in the order their bodies were placed).
+    /// The end of the last part taken or lent and not yet handed back (``releaseTaken()``).
+    private var takenEnd: Int?
+
+    /// Copies the `count` bytes at ring position `position` out. The ring is handed back to
+    /// the worker only by ``releaseTaken()``.
     /// - Throws: `EventFrameError` for a position or count outside the ring.
     func take(count: Int, at position: Int) throws -> [UInt8] {
+        try lend(count: count, at: position).array
+    }
+
+    /// The `count` bytes at ring position `position`, where they lie: valid until
+    /// ``releaseTaken()``.
+    /// - Throws: `EventFrameError` for a position or count outside the ring.
+    func lend(count: Int, at position: Int) throws -> LentBytes {
         guard count > 0, count <= Self.size, position >= 0, position % Self.size + count <= Self.size else {
             throw EventFrameError(detail: "shared body of \(count) bytes at \(position), outside the ring")
         }
         let start = mapping + Int(DEVSERVE_RING_HEADER) + position % Self.size
-        let bytes = Array(UnsafeRawBufferPointer(start: start, count: count))
-        devserve_shim_ring_consumed(mapping, UInt64(position + count))
-        return bytes
+        takenEnd = max(takenEnd ?? 0, position + count)
+        return LentBytes(bytes: UnsafeRawBufferPointer(start: start, count: count))
+    }
+
+    /// Tells the worker the ring is free up to the end of everything taken or lent so far
+    /// (parts are placed and taken in order): once the batch they came in was handled.
+    func releaseTaken() {
+        guard let end = takenEnd else { return }
+        takenEnd = nil
+        devserve_shim_ring_consumed(mapping, UInt64(end))
     }
 }

@@ -22,6 +22,9 @@ public enum WorkerEvent: Sendable, Equatable {
     case requestStarted(RequestStart)
     /// Request body bytes as they arrived (up to the worker's per-body cap).
     case requestBody(id: String, bytes: [UInt8])
+    /// Request body bytes still in the shared body ring (``LentBytes``): made only by the
+    /// supervisor's decoding, valid while it handles the batch they came in.
+    case requestBodyLent(id: String, bytes: LentBytes)
     /// start_response accepted a status and headers (again when exc_info replaced them).
     case responseStarted(id: String, status: String, headers: [HeaderField], replaced: Bool)
     /// The head actually sent, with the server's own headers.

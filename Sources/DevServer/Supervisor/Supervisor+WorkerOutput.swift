@@ -18,6 +18,8 @@ extension Supervisor {
                     worker.eventBuffer.discardReadBytes()
                 }
                 if !events.isEmpty { handle(events, from: worker) }
+                // Lent body bytes were copied where they are kept: the worker may reuse them.
+                worker.bodyRing?.releaseTaken()
             } catch {
                 // Nothing after a bad frame can be trusted to line up: the worker is replaced
                 // rather than left serving with its capture silenced.
@@ -150,7 +152,7 @@ extension Supervisor {
             apply(.loadFailed(worker.identity, reason: reason, now: MonotonicClock.now()))
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
-        case .requestBody, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
+        case .requestBody, .requestBodyLent, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
             break
         case .requestFinished(let summary):
             worker.inFlight[summary.id] = nil

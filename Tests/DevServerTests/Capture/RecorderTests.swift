@@ -88,6 +88,28 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(recorder.record(id)?.requestBody, Array("abcdefghij".utf8), "the first ten bytes, the third part cut at the cap")
     }
 
+    func testRequestBodyPartsLentFromTheSharedRingAreCopiedIntoTheRecordUpToTheCapAndOutliveTheirMemory() {
+        var configuration = Recorder.Configuration()
+        configuration.maxBody = 10
+        let recorder = Recorder(configuration: configuration)
+        // The ring's memory, overwritten once each batch was handled, as the worker would.
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
+        defer { memory.deallocate() }
+        func lend(_ text: String) -> WorkerEvent {
+            let bytes = Array(text.utf8)
+            memory.copyBytes(from: bytes)
+            return .requestBodyLent(id: "1.1", bytes: LentBytes(bytes: UnsafeRawBufferPointer(rebasing: memory[0..<bytes.count])))
+        }
+        recorder.apply(lend("early"))
+        let id = recorder.apply(Self.start("1.1"))!
+        for part in ["abc", "defgh", "ijkl"] {
+            recorder.apply([lend(part)])
+            memory.copyBytes(from: [UInt8](repeating: 0x2A, count: 8))
+        }
+        XCTAssertEqual(recorder.record(id)?.requestBody, Array("earlyabcde".utf8), "the parts in order, cut at the cap, none overwritten")
+        XCTAssertEqual(recorder.record(id)?.requestBodySize, 10)
+    }
+
     func testBodiesAreKeptUpToTheCapAndTheRestIsCounted() {
         var configuration = Recorder.Configuration()
         configuration.maxBody = 4

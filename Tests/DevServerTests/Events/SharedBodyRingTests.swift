@@ -30,7 +30,7 @@ final class SharedBodyRingTests: XCTestCase {
         return buffer
     }
 
-    func testABodyInTheRingComesBackFromItsFrameAndAFullRingRefusesThePartUntilTheSupervisorTakesIt() throws {
+    func testABodyInTheRingComesBackFromItsFrameAndAFullRingRefusesThePartUntilTheSupervisorHasHandledIt() throws {
         let sink = open("/dev/null", O_WRONLY | O_CLOEXEC)
         XCTAssertEqual(devserve_shim_events_write(sink), 0, "start from nothing pending")
         close(sink)
@@ -55,10 +55,23 @@ final class SharedBodyRingTests: XCTestCase {
         var pending = try written()
         let taken = try EventFrame.decode(&pending, ring: ring)
         XCTAssertEqual(taken.count, 3)
-        XCTAssertTrue(taken.allSatisfy { $0 == .requestBody(id: "1.2", bytes: large) })
-        XCTAssertEqual(append(EventFrame.sharedBodyFrame(requestBodyOf: "1.3", count: large.count), large), 1, "room again once taken")
+        // Request body parts are lent where they lie (the recorder copies them once, into
+        // the record): the worker gets the room back only once the batch was handled.
+        XCTAssertTrue(taken.allSatisfy { if case .requestBodyLent(let id, let lent) = $0 { id == "1.2" && lent.bytes.elementsEqual(large) } else { false } })
+        XCTAssertEqual(append(EventFrame.sharedBodyFrame(requestBodyOf: "1.3", count: large.count), large), 0, "no room while the parts are lent")
+        _ = try written()
+        ring.releaseTaken()
+        XCTAssertEqual(append(EventFrame.sharedBodyFrame(requestBodyOf: "1.3", count: large.count), large), 1, "room again once handled")
         var last = try written()
-        XCTAssertEqual(try EventFrame.decode(&last, ring: ring), [.requestBody(id: "1.3", bytes: large)])
+        let lastEvents = try EventFrame.decode(&last, ring: ring)
+        XCTAssertEqual(lastEvents.count, 1)
+        if case .requestBodyLent(let id, let lent) = lastEvents.first {
+            XCTAssertEqual(id, "1.3")
+            XCTAssertEqual(lent.array, large)
+        } else {
+            XCTFail("a request body part from the ring is lent")
+        }
+        ring.releaseTaken()
     }
 
     func testAPositionOutsideTheRingIsAMalformedFrame() throws {
