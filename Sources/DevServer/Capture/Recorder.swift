@@ -149,7 +149,7 @@ public final class Recorder: @unchecked Sendable {
                 bytes += record.cost
                 entries.append(RecordBox(record))
                 added.append(record.id)
-                evicted += evictIfNeeded()
+                evictIfNeeded(into: &evicted)
             }
         }
         for id in added where !evicted.contains(id) { notify(.added(id)) }
@@ -219,7 +219,7 @@ public final class Recorder: @unchecked Sendable {
                 touched.append(id)
             }
             changes.evict(pendingEvictions)
-            pendingEvictions.removeAll()
+            pendingEvictions.removeAll(keepingCapacity: true)
             return changes.collecting
         }
         if notifying { notify(changes.changes) }
@@ -234,9 +234,8 @@ public final class Recorder: @unchecked Sendable {
             return nil
         case .requestStarted(let start):
             guard let added = addLocked(start) else { return nil }
-            changes.add(added.id)
-            changes.evict(added.evicted)
-            return added.id
+            changes.add(added)
+            return added
         case .requestBody(let id, let body):
             touched = body.withUnsafeBytes { appendRequestBody($0, owned: body, to: id) }
         case .requestBodyLent(let id, let lent):
@@ -331,9 +330,9 @@ public final class Recorder: @unchecked Sendable {
 
     // MARK: Internals
 
-    /// With the lock held: records a new request. - Returns: its id and the ids evicted to
-    /// make room, or nil while paused.
-    private func addLocked(_ start: RequestStart) -> (id: Int, evicted: [Int])? {
+    /// With the lock held: records a new request (the ids evicted to make room join
+    /// `pendingEvictions`). - Returns: its id, or nil while paused.
+    private func addLocked(_ start: RequestStart) -> Int? {
         guard !paused else { return nil }
         let id = nextID
         nextID += 1
@@ -348,7 +347,8 @@ public final class Recorder: @unchecked Sendable {
         bytes += box.cost
         entries.append(box)
         byWorkerID[start.id] = id
-        return (id, evictIfNeeded())
+        evictIfNeeded(into: &pendingEvictions)
+        return id
     }
 
     /// With the lock held: applies `body` to the record of worker request `workerID`.
@@ -361,11 +361,12 @@ public final class Recorder: @unchecked Sendable {
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
         bytes += entries[index].change(body)
-        let evicted = evictIfNeeded()
-        if !evicted.isEmpty { pendingEvictions += evicted }
+        evictIfNeeded(into: &pendingEvictions)
         return id
     }
 
+    /// Ids evicted since the subscribers were last told (kept with its capacity: at capacity
+    /// every request evicts one, and a fresh array each time was an allocation per request).
     private var pendingEvictions: [Int] = []
 
     /// With the lock held: request body bytes for worker request `workerID`, up to
@@ -403,9 +404,10 @@ public final class Recorder: @unchecked Sendable {
         headers.first { $0.name.equalsIgnoringASCIICase("content-length") }.flatMap { Int($0.value) }.flatMap { $0 >= 0 ? $0 : nil }
     }
 
-    /// With the lock held: drops the oldest records while over a cap (never the newest).
-    private func evictIfNeeded() -> [Int] {
-        var evicted: [Int] = []
+    /// With the lock held: drops the oldest records while over a cap (never the newest),
+    /// adding their ids to `evicted`.
+    private func evictIfNeeded(into evicted: inout [Int]) {
+        let before = evicted.count
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
             let oldest = entries.removeFirst()  // read through the box: no copy of the record
             bytes -= oldest.cost
@@ -413,8 +415,7 @@ public final class Recorder: @unchecked Sendable {
             evicted.append(oldest.record.id)
             if oldest.record.outcome == .inFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
         }
-        evictions += evicted.count
-        return evicted
+        evictions += evicted.count - before
     }
 
     private func index(of id: Int) -> Int? {
