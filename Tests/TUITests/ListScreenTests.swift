@@ -125,6 +125,24 @@ final class ListScreenTests: XCTestCase {
         XCTAssertEqual(app.list.ids, [3, 8])
     }
 
+    func testWithoutAFilterNewRequestsJoinTheListWithoutTheirRecordsBeingReadAndAFilterReadsThem() {
+        let traffic = Traffic.mixed()
+        let counting = CountingSource(traffic.recorder)
+        let list = ListModel(source: counting)
+        for index in 0..<50 { traffic.simple("GET", "/more/\(index)", at: 990 + index) }
+        let before = counting.reads
+        list.apply((8...57).flatMap { [RecorderChange.added($0), .updated($0)] })
+        XCTAssertEqual(list.ids.suffix(3), [55, 56, 57])
+        XCTAssertEqual(list.ids.count, 57)
+        XCTAssertEqual(counting.reads, before, "the recorder may keep them as frames until they are drawn")
+        try? list.setFilter("~m POST")
+        traffic.simple("POST", "/posted", at: 1100)
+        let filtered = counting.reads
+        list.apply([.added(58), .updated(58)])
+        XCTAssertEqual(list.ids.last, 58)
+        XCTAssertEqual(counting.reads - filtered, 2, "a filter has to read what it matches")
+    }
+
     func testTheSortOrderCyclesThroughTimeDurationSizeAndStatus() {
         let app = app(Traffic.mixed())
         XCTAssertEqual(app.list.sort, .time)
@@ -228,4 +246,23 @@ final class ListScreenTests: XCTestCase {
         app.handle(.wheelDown)
         XCTAssertEqual(app.list.selectedID, 7)
     }
+}
+
+/// A record source that counts the records read from it.
+private final class CountingSource: RecordSource, @unchecked Sendable {
+    private let recorder: Recorder
+    private(set) var reads = 0
+
+    init(_ recorder: Recorder) { self.recorder = recorder }
+
+    func snapshot() -> [RequestRecord] { recorder.snapshot() }
+    func record(_ id: Int) -> RequestRecord? {
+        reads += 1
+        return recorder.record(id)
+    }
+    func ids(where predicate: (RequestRecord) -> Bool) -> [Int] { recorder.ids(where: predicate) }
+    var statistics: Recorder.Statistics { recorder.statistics }
+    func pause() { recorder.pause() }
+    func resume() { recorder.resume() }
+    func clear() { recorder.clear() }
 }

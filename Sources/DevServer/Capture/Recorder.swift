@@ -42,6 +42,10 @@ public final class Recorder: @unchecked Sendable {
     private var firstID = 1
     private var nextID = 1
     private var byWorkerID: [String: Int] = [:]
+    /// The last worker id looked up for a frame and its record: a request's frames arrive
+    /// together, and comparing two short strings costs less than hashing one. Forgotten
+    /// wherever `byWorkerID` forgets an id.
+    private var lastFrameWorker: (workerID: String, recordID: Int)?
     /// Body bytes that arrived before their request's start (pipelined requests).
     private var earlyBodies: [String: [UInt8]] = [:]
     private var bytes = 0
@@ -59,27 +63,35 @@ public final class Recorder: @unchecked Sendable {
     // MARK: Reading
 
     /// Every record, oldest first.
-    public func snapshot() -> [RequestRecord] { lock.withLock { entries.map(\.record) } }
+    public func snapshot() -> [RequestRecord] { lock.withLock { entries.map { $0.peek(maxBody: configuration.maxBody) } } }
 
-    /// The ids of the records for which `predicate` holds, oldest first. Reads the records in
-    /// place under the lock, copying none: filtering 100,000 entries costs only the predicate.
+    /// What `transform` makes of each record, where it makes something, oldest first. The
+    /// records are read one at a time under the lock: a listing of every record does not hold
+    /// them all decoded at once (see ``RecordBox``).
+    public func compactMap<T>(_ transform: (RequestRecord) -> T?) -> [T] {
+        lock.withLock { entries.compactMap { transform($0.peek(maxBody: configuration.maxBody)) } }
+    }
+
+    /// The ids of the records for which `predicate` holds, oldest first. Reads the records
+    /// under the lock one at a time, decoding those kept as frames for the read only, copying
+    /// none that is decoded: filtering 100,000 entries costs the predicate and the decoding.
     public func ids(where predicate: (RequestRecord) -> Bool) -> [Int] {
         lock.withLock {
             var result: [Int] = []
             result.reserveCapacity(entries.count)
-            for box in entries where predicate(box.record) { result.append(box.record.id) }
+            for box in entries where predicate(box.peek(maxBody: configuration.maxBody)) { result.append(box.id) }
             return result
         }
     }
 
     /// The record `id`, if it is still kept.
     public func record(_ id: Int) -> RequestRecord? {
-        lock.withLock { index(of: id).map { entries[$0].record } }
+        lock.withLock { index(of: id).map { read(entries[$0]) } }
     }
 
     /// The record of the request in flight that the worker calls `workerID`.
     public func record(workerID: String) -> RequestRecord? {
-        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { entries[$0].record } }
+        lock.withLock { byWorkerID[workerID].flatMap(index(of:)).map { read(entries[$0]) } }
     }
 
     /// Ends the records of requests a retired worker still had when it exited: they were cut
@@ -98,6 +110,7 @@ public final class Recorder: @unchecked Sendable {
         var touched: [Int] = []
         lock.withLock {
             for workerID in workerIDs {
+                forgetFrameWorker(workerID)
                 guard let recordID = byWorkerID.removeValue(forKey: workerID), let id = update(recordID, { record in
                     body(&record)
                     record.duration = max(0, now - record.startedAt)
@@ -171,7 +184,7 @@ public final class Recorder: @unchecked Sendable {
 
     /// The newest entry replaying `id` from `client`, if it arrived.
     public func replay(of id: Int, from client: String) -> Int? {
-        lock.withLock { entries.last { $0.record.replayOf == id && $0.record.client == client }?.record.id }
+        lock.withLock { entries.last { $0.replayOf == id && $0.client == client }?.id }
     }
 
     // MARK: Control
@@ -188,6 +201,7 @@ public final class Recorder: @unchecked Sendable {
             entries.removeAll()
             firstID = nextID
             byWorkerID.removeAll()
+            lastFrameWorker = nil
             earlyBodies.removeAll()
             bytes = 0
         }
@@ -236,52 +250,32 @@ public final class Recorder: @unchecked Sendable {
             guard let added = addLocked(start) else { return nil }
             changes.add(added)
             return added
+        case .requestFrame(let frame):
+            if frame.isStart {
+                guard let added = addLocked(frame) else { return nil }
+                changes.add(added)
+                return added
+            }
+            guard let recordID = recordID(forFrameOf: frame.id), let index = index(of: recordID) else {
+                // Not started yet (a pipelined request's body): decoded, to wait like any.
+                return EventFrame.decode(frames: frame.bytes.bytes).events.compactMap { applyLocked($0, changes: &changes) }.last
+            }
+            bytes += entries[index].add(frame, maxBody: configuration.maxBody)
+            evictIfNeeded(into: &pendingEvictions)
+            touched = recordID
         case .requestBody(let id, let body):
             touched = body.withUnsafeBytes { appendRequestBody($0, owned: body, to: id) }
         case .requestBodyLent(let id, let lent):
             touched = appendRequestBody(lent.bytes, owned: nil, to: id)
-        case .responseStarted(let id, let status, let headers, let replaced):
-            touched = change(id) { record in
-                record.applicationStatus = status
-                record.applicationHeaders = headers
-                record.headersReplaced = record.headersReplaced || replaced
-            }
-        case .headSent(let id, let head):
-            touched = change(id) { record in
-                record.sentHead = head
-                record.status = RequestReporter.status(of: head)
-            }
-        case .chunk(let id, let offset, let size, let body):
-            touched = change(id) { [maxBody = configuration.maxBody] record in
-                let kept = body.count <= maxBody - record.responseBodyKept ? body : Array(body.prefix(max(0, maxBody - record.responseBodyKept)))
-                record.chunks.append(RequestRecord.Chunk(offset: offset, size: size, bytes: kept))
-                record.responseBodyKept += kept.count
-                record.responseBodySize += size
-            }
-        case .errors(let id, let text):
-            touched = change(id) { $0.errors += text }
-        case .violation(let id, let kind, let message):
-            touched = change(id) { $0.violations.append(HeaderField(kind, message)) }
-        case .applicationError(let id, let type, let message):
-            touched = change(id) { $0.applicationError = HeaderField(type, message) }
-        case .applicationEnviron(let id, let lines):
-            touched = change(id) { $0.applicationEnvironLines = lines }
-        case .applicationTraceback(let id, let lines):
-            touched = change(id) { $0.applicationTracebackLines = lines }
+        case .responseStarted(let id, _, _, _), .headSent(let id, _), .chunk(let id, _, _, _), .errors(let id, _), .violation(let id, _, _),
+             .applicationError(let id, _, _), .applicationEnviron(let id, _), .applicationTraceback(let id, _):
+            touched = change(id) { [maxBody = configuration.maxBody] in $0.apply(event, maxBody: maxBody) }
         case .requestFinished(let summary):
-            guard let recordID = byWorkerID.removeValue(forKey: summary.id) else { return nil }
-            touched = update(recordID) { record in
-                record.status = summary.status
-                record.duration = summary.durationMicroseconds
-                record.timings = summary.timings
-                record.requestBodySize = max(summary.requestBodySize, record.requestBody.count)
-                if summary.outcome.hasPrefix("bad-request") {
-                    record.outcome = .badRequest
-                    record.outcomeDetail = String(summary.outcome.dropFirst("bad-request: ".count))
-                } else {
-                    record.outcome = RequestRecord.Outcome(rawValue: summary.outcome) ?? .complete
-                }
-            }
+            forgetFrameWorker(summary.id)
+            guard let recordID = byWorkerID.removeValue(forKey: summary.id), let index = index(of: recordID) else { return nil }
+            bytes += entries[index].finish(summary, maxBody: configuration.maxBody)
+            evictIfNeeded(into: &pendingEvictions)
+            touched = recordID
         }
         if let touched { changes.update(touched) }
         return touched
@@ -315,12 +309,14 @@ public final class Recorder: @unchecked Sendable {
         var marked: [Int] = []
         lock.withLock {
             for recordID in byWorkerID.values {
-                guard let box = index(of: recordID).map({ entries[$0] }), box.record.timeout == nil else { continue }
-                let running = now - box.record.startedAt
+                guard let box = index(of: recordID).map({ entries[$0] }) else { continue }
+                let record = read(box)
+                guard record.timeout == nil else { continue }
+                let running = now - record.startedAt
                 guard running > limit else { continue }
-                let last = box.record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
-                let started = box.record.applicationStatus.map { "status \($0) given" } ?? "start_response not called"
-                box.record.timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)"
+                let last = record.chunks.last.map { "its last chunk (\($0.size) bytes) at \($0.offset / 1000) ms" } ?? "no chunk yet"
+                let started = record.applicationStatus.map { "status \($0) given" } ?? "start_response not called"
+                bytes += box.change(maxBody: configuration.maxBody) { $0.timeout = "running for \(running / 1000) ms, over --request-timeout: \(started), \(last)" }
                 marked.append(recordID)
             }
         }
@@ -351,6 +347,28 @@ public final class Recorder: @unchecked Sendable {
         return id
     }
 
+    /// With the lock held: records a new request kept as its frames (see ``RecordBox``).
+    /// - Returns: its id, or nil while paused.
+    private func addLocked(_ start: RequestFrame) -> Int? {
+        guard !paused, let client = EventFrame.client(of: start) else { return nil }
+        let id = nextID
+        nextID += 1
+        if entries.isEmpty { firstID = id }
+        let box = RecordBox(id: id, start: start, client: client)
+        if !expectedReplays.isEmpty { box.replayOf = expectedReplays.removeValue(forKey: client) }
+        bytes += box.cost
+        entries.append(box)
+        byWorkerID[start.id] = id
+        if let early = earlyBodies.removeValue(forKey: start.id) {
+            bytes += box.change(maxBody: configuration.maxBody) { record in
+                record.requestBody = early
+                record.requestBodySize = early.count
+            }
+        }
+        evictIfNeeded(into: &pendingEvictions)
+        return id
+    }
+
     /// With the lock held: applies `body` to the record of worker request `workerID`.
     private func change(_ workerID: String, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let recordID = byWorkerID[workerID] else { return nil }
@@ -360,7 +378,7 @@ public final class Recorder: @unchecked Sendable {
     /// With the lock held: mutates a record in place and keeps the byte count right.
     private func update(_ id: Int, _ body: (inout RequestRecord) -> Void) -> Int? {
         guard let index = index(of: id) else { return nil }
-        bytes += entries[index].change(body)
+        bytes += entries[index].change(maxBody: configuration.maxBody, body)
         evictIfNeeded(into: &pendingEvictions)
         return id
     }
@@ -381,27 +399,7 @@ public final class Recorder: @unchecked Sendable {
             }
             return nil
         }
-        return update(recordID) { [maxBody = configuration.maxBody] record in
-            let keep = min(max(0, maxBody - record.requestBody.count), body.count)
-            if record.requestBody.isEmpty, keep == body.count, let owned {
-                // The first part of the body is kept as it came, without a copy.
-                record.requestBody = owned
-            } else if keep > 0 {
-                if record.requestBody.capacity < record.requestBody.count + keep {
-                    // Grown once to what the request announced rather than by doubling (a
-                    // 1 MiB upload arrives in 16 parts: issue 14).
-                    let announced = Self.contentLength(record.requestHeaders) ?? 0
-                    record.requestBody.reserveCapacity(min(maxBody, max(announced, 2 * (record.requestBody.count + keep))))
-                }
-                record.requestBody.append(contentsOf: body.prefix(keep))
-            }
-            record.requestBodySize = max(record.requestBodySize, record.requestBody.count)
-        }
-    }
-
-    /// The Content-Length a request's headers announce, if one is valid.
-    private static func contentLength(_ headers: [HeaderField]) -> Int? {
-        headers.first { $0.name.equalsIgnoringASCIICase("content-length") }.flatMap { Int($0.value) }.flatMap { $0 >= 0 ? $0 : nil }
+        return update(recordID) { [maxBody = configuration.maxBody] in $0.appendRequestBody(body, owned: owned, maxBody: maxBody) }
     }
 
     /// With the lock held: drops the oldest records while over a cap (never the newest),
@@ -411,25 +409,47 @@ public final class Recorder: @unchecked Sendable {
         while entries.count > configuration.capacity || (bytes > configuration.maxMemory && entries.count > 1) {
             let oldest = entries.removeFirst()  // read through the box: no copy of the record
             bytes -= oldest.cost
-            firstID = entries.first?.record.id ?? nextID
-            evicted.append(oldest.record.id)
-            if oldest.record.outcome == .inFlight { byWorkerID = byWorkerID.filter { $0.value != oldest.record.id } }
+            firstID = entries.first?.id ?? nextID
+            evicted.append(oldest.id)
+            if oldest.isInFlight {
+                byWorkerID = byWorkerID.filter { $0.value != oldest.id }
+                if lastFrameWorker?.recordID == oldest.id { lastFrameWorker = nil }
+            }
         }
         evictions += evicted.count - before
     }
 
+    /// With the lock held: the record of worker request `workerID`, for one of its frames.
+    private func recordID(forFrameOf workerID: String) -> Int? {
+        if let last = lastFrameWorker, last.workerID == workerID { return last.recordID }
+        guard let recordID = byWorkerID[workerID] else { return nil }
+        lastFrameWorker = (workerID, recordID)
+        return recordID
+    }
+
+    private func forgetFrameWorker(_ workerID: String) {
+        if lastFrameWorker?.workerID == workerID { lastFrameWorker = nil }
+    }
+
+    /// With the lock held: `box`'s record, decoded if it was kept as frames.
+    private func read(_ box: RecordBox) -> RequestRecord {
+        let (record, grew) = box.record(maxBody: configuration.maxBody)
+        bytes += grew
+        return record
+    }
+
     private func index(of id: Int) -> Int? {
         let guess = id - firstID
-        if guess >= 0 && guess < entries.count && entries[guess].record.id == id { return guess }
-        guard id >= firstID, let last = entries.last, id <= last.record.id else { return nil }
+        if guess >= 0 && guess < entries.count && entries[guess].id == id { return guess }
+        guard id >= firstID, let last = entries.last, id <= last.id else { return nil }
         // Restored records with gaps come first: ids still increase, so search.
         var low = 0
         var high = min(entries.count, guess)
         while low < high {
             let middle = (low + high) / 2
-            if entries[middle].record.id < id { low = middle + 1 } else { high = middle }
+            if entries[middle].id < id { low = middle + 1 } else { high = middle }
         }
-        return low < entries.count && entries[low].record.id == id ? low : nil
+        return low < entries.count && entries[low].id == id ? low : nil
     }
 
     private func notify(_ change: RecorderChange) { notify(CollectionOfOne(change)) }

@@ -16,10 +16,24 @@ public enum EventFrame {
              // A body part whose bytes lie in the shared body ring (``SharedBodyRing``): the
              // fields of requestBody or chunk, then the byte count and the ring position.
              requestBodyShared, chunkShared
+
+        /// A request's own frame, with nothing in it the supervisor needs at once (the log
+        /// reads errors, violations and the summary): kept encoded until its record is read.
+        var isKeptEncoded: Bool {
+            switch self {
+            case .requestStarted, .responseStarted, .headSent, .chunk, .requestBody, .applicationEnviron, .applicationTraceback: true
+            default: false
+            }
+        }
     }
 
     /// Appends the frame for `event` to `bytes`.
     public static func encode(_ event: WorkerEvent, into bytes: inout [UInt8]) {
+        if case .requestFrame(let frame) = event {
+            // Still encoded: as it came.
+            bytes.append(contentsOf: frame.bytes.bytes)
+            return
+        }
         // Written in place: the length and kind are reserved, the fields appended, the length
         // patched (no body array copied in, no temporary array per integer).
         let start = bytes.count
@@ -61,6 +75,8 @@ public enum EventFrame {
         case .requestBodyLent(let id, let lent):
             kind = .requestBody
             body.string(id); body.bytes(lent.array)
+        case .requestFrame:
+            preconditionFailure("appended as it came, above")
         case .responseStarted(let id, let status, let headers, let replaced):
             kind = .responseStarted
             body.string(id); body.string(status); body.headers(headers); body.int(replaced ? 1 : 0)
@@ -188,8 +204,58 @@ public enum EventFrame {
         return events
     }
 
+    /// The supervisor's decoding: the complete frames at the front of `stream`, a request's
+    /// own frames left encoded (``WorkerEvent/requestFrame(_:)``, lent from `stream`), handed
+    /// to `handle` while `stream` is still borrowed. - Returns: the bytes the frames took.
+    static func decodeLending(_ stream: UnsafeRawBufferPointer, ring: SharedBodyRing?, handle: ([WorkerEvent]) -> Void) throws -> Int {
+        let (events, consumed) = try decode(stream: stream, ring: ring, lending: true)
+        if !events.isEmpty { handle(events) }
+        return consumed
+    }
+
+    /// The events of a request's frames kept as they came (``RequestFrame``), in order, up to
+    /// the first that does not decode (and why it did not).
+    static func decode(frames: UnsafeRawBufferPointer) -> (events: [WorkerEvent], failure: EventFrameError?) {
+        var events: [WorkerEvent] = []
+        var offset = 0
+        while offset < frames.count {
+            // Each frame alone: one that does not decode loses only itself and what follows.
+            guard frames.count - offset >= headerSize else { return (events, EventFrameError(detail: "a partial frame at the end")) }
+            let length = Int(UInt32(littleEndian: frames.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            let end = offset + headerSize - 1 + length
+            guard length >= 1, end <= frames.count else { return (events, EventFrameError(detail: "a partial frame at the end")) }
+            do {
+                let (decoded, _) = try decode(stream: UnsafeRawBufferPointer(rebasing: frames[offset..<end]))
+                events += decoded
+            } catch let error as EventFrameError {
+                return (events, error)
+            } catch {
+                return (events, EventFrameError(detail: "\(error)"))
+            }
+            offset = end
+        }
+        return (events, nil)
+    }
+
+    /// The method and target of a request's start frame.
+    static func methodAndTarget(of frame: RequestFrame) -> (method: String, target: String)? {
+        guard frame.isStart, frame.bytes.count > headerSize else { return nil }
+        var r = FieldReader(rest: UnsafeRawBufferPointer(rebasing: frame.bytes.bytes[headerSize...]))
+        guard (try? r.skipString()) != nil, (try? r.int()) != nil, (try? r.skipString()) != nil, (try? r.int()) != nil,
+              let method = try? r.string(), let target = try? r.string() else { return nil }
+        return (method, target)
+    }
+
+    /// The client ("address:port") of a request's start frame.
+    static func client(of frame: RequestFrame) -> String? {
+        guard frame.isStart, frame.bytes.count > headerSize else { return nil }
+        var r = FieldReader(rest: UnsafeRawBufferPointer(rebasing: frame.bytes.bytes[headerSize...]))
+        guard (try? r.skipString()) != nil, (try? r.int()) != nil else { return nil }
+        return try? r.string()
+    }
+
     /// The complete frames at the front of `stream`, and how many bytes they took.
-    private static func decode(stream: UnsafeRawBufferPointer, ring: SharedBodyRing? = nil) throws -> (events: [WorkerEvent], consumed: Int) {
+    private static func decode(stream: UnsafeRawBufferPointer, ring: SharedBodyRing? = nil, lending: Bool = false) throws -> (events: [WorkerEvent], consumed: Int) {
         var events: [WorkerEvent] = []
         var offset = 0
         // Fields are read through one raw pointer: a slice per field retained and released
@@ -205,7 +271,12 @@ public enum EventFrame {
             guard let kind = Kind(rawValue: kindByte) else { throw EventFrameError(detail: "unknown kind \(kindByte)") }
             guard stream.count - offset - (headerSize - 1) >= length else { break }
             var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
-            events.append(try decode(kind, &reader, ring: ring))
+            if lending && kind.isKeptEncoded {
+                let frame = UnsafeRawBufferPointer(rebasing: stream[offset..<(offset + headerSize - 1 + length)])
+                events.append(.requestFrame(RequestFrame(id: try reader.string(), isStart: kind == .requestStarted, bytes: LentBytes(bytes: frame))))
+            } else {
+                events.append(try decode(kind, &reader, ring: ring))
+            }
             offset += headerSize - 1 + length
         }
         return (events, offset)
@@ -316,6 +387,8 @@ public enum EventFrame {
         mutating func bytes() throws -> [UInt8] { Array(try field()) }
 
         mutating func string() throws -> String { String(decoding: try field(), as: UTF8.self) }
+
+        mutating func skipString() throws { _ = try field() }
 
         mutating func headers() throws -> [HeaderField] {
             let count = try int()

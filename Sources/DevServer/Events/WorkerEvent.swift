@@ -49,6 +49,9 @@ public enum WorkerEvent: Sendable, Equatable {
     case applicationTraceback(id: String, lines: String)
     /// A request is over (served, failed, or refused before the application).
     case requestFinished(RequestSummary)
+    /// One of a request's frames, still encoded (``RequestFrame``): made only by the
+    /// supervisor's decoding, valid while it handles the batch it came in.
+    case requestFrame(RequestFrame)
 
     /// The stream format this build writes.
     public static let formatVersion = 4

@@ -214,7 +214,7 @@ final class ControlServer: @unchecked Sendable {
             case "ls":
                 let filter = try FilterParser.parse(request.filter ?? "")
                 let now = WallClock.microseconds()
-                response.entries = recorder.snapshot().filter { filter.matches($0, now: now) }.map(RecordJSON.summary)
+                response.entries = recorder.compactMap { filter.matches($0, now: now) ? RecordJSON.summary($0) : nil }
             case "show":
                 guard let id = request.id, let record = recorder.record(id) else {
                     response.error = "no captured request \(request.id.map(String.init) ?? "?"): it may have been evicted (see devserve ls)"

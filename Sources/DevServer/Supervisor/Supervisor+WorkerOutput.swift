@@ -10,14 +10,23 @@ extension Supervisor {
         func ready(_ descriptor: Int32) -> Bool { descriptor >= 0 && readable.map { $0.contains(descriptor) } ?? true }
         if ready(worker.events), drain(&worker.events, into: &worker.eventBuffer) {
             do {
-                let events = try EventFrame.decode(&worker.eventBuffer, ring: worker.bodyRing)
+                // Decoded and handled while the read is borrowed: a request's frames are lent
+                // from it to the recorder, which keeps them as they came (``RequestFrame``).
+                // (A copy of the buffer's value, released before the buffer is changed again: no
+                // copy of its bytes, and handling may touch the worker's buffer.)
+                let consumed: Int = try {
+                    let stream = worker.eventBuffer
+                    return try stream.withUnsafeReadableBytes { bytes in
+                        try EventFrame.decodeLending(bytes, ring: worker.bodyRing) { handle($0, from: worker) }
+                    }
+                }()
+                worker.eventBuffer.moveReaderIndex(forwardBy: consumed)
                 if worker.eventBuffer.readableBytes == 0 {
                     worker.eventBuffer.clear()
                 } else if worker.eventBuffer.readerIndex > worker.eventBuffer.capacity / 2 {
                     // Only a partial frame is left: it moves to the front, once per half buffer.
                     worker.eventBuffer.discardReadBytes()
                 }
-                if !events.isEmpty { handle(events, from: worker) }
                 // Lent body bytes were copied where they are kept: the worker may reuse them.
                 worker.bodyRing?.releaseTaken()
             } catch {
@@ -152,6 +161,8 @@ extension Supervisor {
             apply(.loadFailed(worker.identity, reason: reason, now: MonotonicClock.now()))
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
+        case .requestFrame(let frame):
+            if let started = EventFrame.methodAndTarget(of: frame) { worker.inFlight[frame.id] = started }
         case .requestBody, .requestBodyLent, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
             break
         case .requestFinished(let summary):

@@ -39,6 +39,12 @@ public final class ListModel {
         var evicted = Set<Int>()
         for change in changes {
             switch change {
+            case .added(let id) where filter == nil && sort == .time:
+                // Every record shows, in id order: nothing of it needs reading (a record the
+                // recorder keeps as frames stays so until it is drawn).
+                if !shown.contains(id) { insert(id) }
+            case .updated(let id) where filter == nil && sort == .time:
+                if !shown.contains(id), source.record(id) != nil { insert(id) }
             case .added(let id), .updated(let id):
                 guard let record = source.record(id) else { continue }
                 let matches = filter?.matches(record, now: now) ?? true
@@ -88,16 +94,22 @@ public final class ListModel {
     }
 
     private func insert(_ record: RequestRecord, now: Int) {
-        shown.insert(record.id)
         if sort == .time {
-            if let last = ids.last, last > record.id {
-                ids.insert(record.id, at: ids.partitioningIndex { $0 > record.id })
-            } else {
-                ids.append(record.id)
-            }
+            insert(record.id)
         } else {
+            shown.insert(record.id)
             ids.append(record.id)
             needsSort = true
+        }
+    }
+
+    /// Shows `id` in time order.
+    private func insert(_ id: Int) {
+        shown.insert(id)
+        if let last = ids.last, last > id {
+            ids.insert(id, at: ids.partitioningIndex { $0 > id })
+        } else {
+            ids.append(id)
         }
     }
 
