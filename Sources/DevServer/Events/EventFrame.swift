@@ -121,6 +121,40 @@ public enum EventFrame {
         bytes = body.bytes
     }
 
+    /// Appends the frame of ``WorkerEvent/requestStarted(_:)`` for a request with this head and
+    /// environ, the same bytes as for the event, with no event, header array or compact environ
+    /// made first (issue 14).
+    static func encodeRequestStarted(summary: RequestSummary, time: Int, head: RequestHead, environ: EnvironStore, into bytes: inout [UInt8]) {
+        let start = bytes.count
+        var body = FieldWriter(bytes: bytes)
+        bytes = []
+        var environBytes = 0
+        for index in 0..<environ.count { environBytes += environ.key(at: index).count + environ.value(at: index).count }
+        var estimate = 128 + summary.id.utf8.count + summary.client.utf8.count + head.target.utf8.count + environBytes + 16 * environ.count
+        for header in head.headers { estimate += 8 + header.name.utf8.count + header.value.utf8.count }
+        body.bytes.reserveCapacity(body.bytes.count + estimate)
+        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, 0] as [UInt8])
+        body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.int(time)
+        body.string(head.method); body.string(head.target); body.string(summary.version)
+        body.int(head.headers.count)
+        for header in head.headers { body.string(header.name); body.string(header.value) }
+        body.length(environBytes)
+        for index in 0..<environ.count {
+            body.bytes.append(contentsOf: environ.key(at: index).buffer)
+            body.bytes.append(contentsOf: environ.value(at: index).buffer)
+        }
+        body.int(2 * environ.count)
+        for index in 0..<environ.count {
+            body.int(environ.key(at: index).count)
+            body.int(environ.value(at: index).count)
+        }
+        let length = UInt32(body.bytes.count - start - headerSize + 1)
+        for index in 0..<4 { body.bytes[start + index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        body.bytes[start + 4] = headerCheck(length: length, kind: Kind.requestStarted.rawValue)
+        body.bytes[start + 5] = Kind.requestStarted.rawValue
+        bytes = body.bytes
+    }
+
     /// The start of a `.requestBody` or `.chunk` frame, everything but its `count` body bytes,
     /// which follow it on the stream as they are (``EventWriter/send(prefix:body:)``): a body
     /// is copied once, into the pending buffer, not into an event and then a frame (issue 14).

@@ -87,6 +87,12 @@ public final class EventWriter: @unchecked Sendable {
         return (info.st_mode & S_IFMT) == S_IFREG && devserve_shim_ring_attach(descriptor) == 0
     }
 
+    /// A request reached the application: the frame of ``WorkerEvent/requestStarted(_:)``,
+    /// encoded from the head and the environ's arena as they are.
+    func send(requestStartedOf summary: RequestSummary, time: Int, head: RequestHead, environ: EnvironStore) {
+        sendEncoded { EventFrame.encodeRequestStarted(summary: summary, time: time, head: head, environ: environ, into: &$0) }
+    }
+
     /// Captures a part of a request body.
     func send(requestBodyOf id: String, _ body: UnsafeRawBufferPointer) {
         send(body, shared: EventFrame.sharedBodyFrame(requestBodyOf: id, count: body.count), inline: EventFrame.bodyFramePrefix(requestBodyOf: id, count: body.count))

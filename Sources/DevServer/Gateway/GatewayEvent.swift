@@ -1,7 +1,7 @@
 /// What happens during one request, as the gateway core sees it: the raw material of capture.
 public enum GatewayEvent {
-    /// The application is about to be called with this environ.
-    case started(environ: CompactEnviron)
+    /// The application is about to be called with this environ (lent for the call).
+    case started(environ: EnvironView)
     /// start_response was accepted (`replaced` when exc_info replaced an earlier head).
     case responseStarted(status: String, headers: [(name: String, value: String)], replaced: Bool)
     /// The head actually sent, with the server's own headers.
@@ -47,8 +47,8 @@ public enum RequestOutcome: String, Sendable, Equatable {
 public protocol GatewayObserver: AnyObject {
     func gateway(_ event: GatewayEvent)
     /// False when the observer keeps only a summary (the worker's reporter without capture,
-    /// for the access log): the events still come, but `.started` carries an empty environ and
-    /// `.responseStarted` no headers, sparing their copies on every request.
+    /// for the access log): the events still come, but `.responseStarted` carries no headers,
+    /// sparing their copies on every request.
     var wantsDetail: Bool { get }
 }
 

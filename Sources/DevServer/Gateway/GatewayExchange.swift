@@ -117,7 +117,7 @@ public final class GatewayExchange {
     // MARK: The request
 
     private func run() -> RequestOutcome {
-        if let observer { observer.gateway(.started(environ: observer.wantsDetail ? environ.compact : CompactEnviron())) }
+        if let observer { observer.gateway(.started(environ: EnvironView(store: environ))) }
         var body = devserve_body()
         body.size = UInt32(MemoryLayout<devserve_body>.size)
         body.file_descriptor = -1

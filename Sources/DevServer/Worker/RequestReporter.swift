@@ -38,11 +38,7 @@ final class RequestReporter: GatewayObserver {
         switch event {
         case .started(let environ):
             guard capture else { return }
-            events.send(.requestStarted(RequestStart(
-                id: summary.id, generation: summary.generation, client: summary.client, time: WallClock.microseconds(),
-                method: head.method, target: head.target, version: head.version.description,
-                headers: head.headers.map { HeaderField($0.name, $0.value) },
-                environ: environ)))
+            events.send(requestStartedOf: summary, time: WallClock.microseconds(), head: head, environ: environ.store)
         case .responseStarted(let status, let headers, let replaced):
             if summary.timings.startResponse < 0 { summary.timings.startResponse = offset }
             guard capture else { return }

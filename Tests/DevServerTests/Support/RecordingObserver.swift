@@ -7,7 +7,11 @@ final class RecordingObserver: GatewayObserver {
     /// The chunks' bytes, copied as they came.
     private(set) var chunks: [[UInt8]] = []
 
+    /// The environ as the application received it (copied at the call: it is only lent).
+    private(set) var startedEnviron: CompactEnviron?
+
     func gateway(_ event: GatewayEvent) {
+        if case .started(let environ) = event { startedEnviron = environ.compact }
         if case .chunk(let bytes, _) = event { chunks.append(Array(bytes)) } else { events.append(event) }
     }
 
@@ -23,10 +27,8 @@ final class RecordingObserver: GatewayObserver {
 
     /// The environ as the application received it.
     var environ: [String: [UInt8]] {
-        for case .started(let environ) in events {
-            return Dictionary(environ.entries.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: { $1 })
-        }
-        return [:]
+        guard let environ = startedEnviron else { return [:] }
+        return Dictionary(environ.entries.map { (String(decoding: $0.key, as: UTF8.self), $0.value) }, uniquingKeysWith: { $1 })
     }
 
     var outcome: RequestOutcome? {
