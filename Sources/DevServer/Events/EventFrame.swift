@@ -125,34 +125,57 @@ public enum EventFrame {
     /// environ, the same bytes as for the event, with no event, header array or compact environ
     /// made first (issue 14).
     static func encodeRequestStarted(summary: RequestSummary, time: Int, head: RequestHead, environ: EnvironStore, into bytes: inout [UInt8]) {
-        let start = bytes.count
-        var body = FieldWriter(bytes: bytes)
-        bytes = []
+        // Sized first, then written through one pointer: appending field by field was ~110
+        // calls per frame (issue 14).
         var environBytes = 0
         for index in 0..<environ.count { environBytes += environ.key(at: index).count + environ.value(at: index).count }
-        var estimate = 128 + summary.id.utf8.count + summary.client.utf8.count + head.target.utf8.count + environBytes + 16 * environ.count
-        for header in head.headers { estimate += 8 + header.name.utf8.count + header.value.utf8.count }
-        body.bytes.reserveCapacity(body.bytes.count + estimate)
-        body.bytes.append(contentsOf: [0, 0, 0, 0, 0, 0] as [UInt8])
-        body.string(summary.id); body.int(summary.generation); body.string(summary.client); body.int(time)
-        body.string(head.method); body.string(head.target); body.string(summary.version)
-        body.int(head.headers.count)
-        for header in head.headers { body.string(header.name); body.string(header.value) }
-        body.length(environBytes)
-        for index in 0..<environ.count {
-            body.bytes.append(contentsOf: environ.key(at: index).buffer)
-            body.bytes.append(contentsOf: environ.value(at: index).buffer)
+        var size = headerSize + 4 * 8 + 4 + environBytes + 16 * environ.count
+        for text in [summary.id, summary.client, head.method, head.target, summary.version] { size += 4 + text.utf8.count }
+        for header in head.headers { size += 8 + header.name.utf8.count + header.value.utf8.count }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: size))
+        bytes.withUnsafeMutableBytes { buffer in
+            var cursor = buffer.baseAddress! + start + headerSize
+            func int(_ value: Int) {
+                cursor.storeBytes(of: Int64(value).littleEndian, as: Int64.self)
+                cursor += 8
+            }
+            func length(_ value: Int) {
+                cursor.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, as: UInt32.self)
+                cursor += 4
+            }
+            func raw(_ field: UnsafeBufferPointer<UInt8>) {
+                guard let base = field.baseAddress, field.count > 0 else { return }
+                cursor.copyMemory(from: base, byteCount: field.count)
+                cursor += field.count
+            }
+            func string(_ text: String) {
+                var text = text
+                text.withUTF8 { utf8 in
+                    length(utf8.count)
+                    raw(utf8)
+                }
+            }
+            string(summary.id); int(summary.generation); string(summary.client); int(time)
+            string(head.method); string(head.target); string(summary.version)
+            int(head.headers.count)
+            for header in head.headers { string(header.name); string(header.value) }
+            length(environBytes)
+            for index in 0..<environ.count {
+                raw(environ.key(at: index).buffer)
+                raw(environ.value(at: index).buffer)
+            }
+            int(2 * environ.count)
+            for index in 0..<environ.count {
+                int(environ.key(at: index).count)
+                int(environ.value(at: index).count)
+            }
+            precondition(cursor == buffer.baseAddress! + start + size, "the start frame's size was computed wrong")
         }
-        body.int(2 * environ.count)
-        for index in 0..<environ.count {
-            body.int(environ.key(at: index).count)
-            body.int(environ.value(at: index).count)
-        }
-        let length = UInt32(body.bytes.count - start - headerSize + 1)
-        for index in 0..<4 { body.bytes[start + index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
-        body.bytes[start + 4] = headerCheck(length: length, kind: Kind.requestStarted.rawValue)
-        body.bytes[start + 5] = Kind.requestStarted.rawValue
-        bytes = body.bytes
+        let length = UInt32(size - headerSize + 1)
+        for index in 0..<4 { bytes[start + index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+        bytes[start + 4] = headerCheck(length: length, kind: Kind.requestStarted.rawValue)
+        bytes[start + 5] = Kind.requestStarted.rawValue
     }
 
     /// The start of a `.requestBody` or `.chunk` frame, everything but its `count` body bytes,
@@ -373,13 +396,15 @@ public enum EventFrame {
 
     private struct FieldWriter {
         var bytes: [UInt8]
+        // Appended as typed bytes: an UnsafeRawBufferPointer is appended a byte at a time
+        // (the generic path), 0.3 µs of each captured hello request's start frame (issue 14).
         mutating func int(_ value: Int) {
-            var little = Int64(value).littleEndian
-            withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
+            let little = Int64(value).littleEndian
+            withUnsafeBytes(of: little) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         }
         mutating func length(_ value: Int) {
-            var little = UInt32(truncatingIfNeeded: value).littleEndian
-            withUnsafeBytes(of: &little) { bytes.append(contentsOf: $0) }
+            let little = UInt32(truncatingIfNeeded: value).littleEndian
+            withUnsafeBytes(of: little) { bytes.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         }
         mutating func bytes(_ value: [UInt8]) {
             length(value.count)
