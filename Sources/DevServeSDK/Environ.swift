@@ -17,17 +17,23 @@ public final class Environ: @unchecked Sendable {
     let host: UnsafePointer<devserve_host>
 
     /// wsgi.input: the request body as a stream.
-    public var input: any RequestInput
+    ///
+    /// Made when first used, as ``errors`` is: a request that reads no body and writes no
+    /// error pays for neither stream (nor for the weak reference the body stream keeps back
+    /// to its environ, a side allocation of its own: three allocations per request; issue 14).
+    public lazy var input: any RequestInput = makeInput()
     /// wsgi.errors: a text stream for the application's error output.
-    public var errors: any ErrorOutput
+    public lazy var errors: any ErrorOutput = HostErrors(request: request, host: host)
 
     init(request: OpaquePointer, host: UnsafePointer<devserve_host>) {
         self.request = request
         self.host = host
+    }
+
+    private func makeInput() -> any RequestInput {
         let input = HostInput(request: request, host: host)
-        self.input = input
-        self.errors = HostErrors(request: request, host: host)
         input.environ = self
+        return input
     }
 
     // MARK: Mapping
