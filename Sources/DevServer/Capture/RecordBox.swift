@@ -64,6 +64,12 @@ final class RecordBox {
         return (decoded!, grew)
     }
 
+    /// Whether the record is still kept as frames.
+    var isKeptAsFrames: Bool { decoded == nil }
+
+    /// Decodes the kept frames now (the supervisor, when idle). Returns how much the cost grew.
+    func decodeKept(maxBody: Int) -> Int { decode(maxBody: maxBody) }
+
     /// The record, decoded for this read only if it is kept as frames: reading every record
     /// (a filter, a listing, an export) does not make each one cost its decoded size.
     func peek(maxBody: Int) -> RequestRecord {

@@ -187,6 +187,50 @@ public final class Recorder: @unchecked Sendable {
         lock.withLock { entries.last { $0.replayOf == id && $0.client == client }?.id }
     }
 
+    // MARK: Decoding while idle
+
+    /// Records with smaller ids are decoded (``decodeKept(limit:)`` moves it forward).
+    private var decodedBelow = 1
+
+    /// Decodes up to `limit` records kept as frames (``RecordBox``), oldest first, while the
+    /// decoded records fit under seven eighths of `maxMemory` (a decoded record costs more than
+    /// its frames, and none is evicted to make room). The supervisor calls this when it has
+    /// nothing else to do, so that after a burst a filter over the history reads records
+    /// already decoded; under load it never runs. - Returns: whether some may be left.
+    @discardableResult
+    public func decodeKept(limit: Int) -> Bool {
+        lock.withLock {
+            guard let last = entries.last, last.id >= decodedBelow else { return false }
+            var index = firstIndex(atLeast: decodedBelow)
+            var decoded = 0
+            while index < entries.count && decoded < limit {
+                let box = entries[index]
+                if box.isKeptAsFrames {
+                    guard bytes < configuration.maxMemory - configuration.maxMemory / 8 else { return false }
+                    bytes += box.decodeKept(maxBody: configuration.maxBody)
+                    decoded += 1
+                }
+                decodedBelow = box.id + 1
+                index += 1
+            }
+            return index < entries.count
+        }
+    }
+
+    /// How many records are kept as frames (tests).
+    var keptAsFrames: Int { lock.withLock { entries.reduce(0) { $0 + ($1.isKeptAsFrames ? 1 : 0) } } }
+
+    /// With the lock held: the index of the first entry whose id is `id` or more.
+    private func firstIndex(atLeast id: Int) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].id < id { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     // MARK: Control
 
     /// Stops recording new requests (serving goes on); requests already recorded keep
@@ -200,6 +244,7 @@ public final class Recorder: @unchecked Sendable {
         lock.withLock {
             entries.removeAll()
             firstID = nextID
+            decodedBelow = nextID
             byWorkerID.removeAll()
             lastFrameWorker = nil
             earlyBodies.removeAll()

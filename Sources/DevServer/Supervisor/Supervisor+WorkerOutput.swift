@@ -123,6 +123,7 @@ extension Supervisor {
     /// supervisor's own bookkeeping runs event by event.
     func handle(_ events: [WorkerEvent], from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(events) : []
+        decodingKept = configuration.capture
         worker.lastHeard = MonotonicClock.now()
         if lifecycle.silent.contains(worker.identity) {
             worker.silentReport = nil

@@ -72,6 +72,8 @@ public final class Supervisor {
     public let state = Shared(ServerState())
     /// Requests finished since start.
     var served = 0
+    /// Records kept as frames may be waiting to be decoded while nothing else happens.
+    var decodingKept = false
     /// The plugin file's stamp when the lifecycle started waiting for a change (with
     /// --no-reload nothing watches it, so the loop compares stamps).
     var waitingStamp: FileStamp?
@@ -191,8 +193,11 @@ public final class Supervisor {
                 descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
             }
         }
-        _ = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
+        let ready = poll(&descriptors, nfds_t(descriptors.count), pollTimeout())
         let readable = Set(descriptors.filter { $0.revents != 0 }.map(\.fd))
+        // Nothing happened for a moment: decode some of the records kept as frames (see
+        // Recorder.decodeKept), a slice at a time so that events are never kept waiting.
+        if ready == 0 && configuration.capture { decodingKept = recorder.decodeKept(limit: 256) }
         for signal in SignalPipe.drain() { handle(signal: signal) }
         for worker in workers { readPipes(of: worker, readable: readable) }
         readBuildOutput()
@@ -272,6 +277,7 @@ public final class Supervisor {
             || (sourceWatcher?.isPolling ?? false) || (applicationWatcher.isPolling && !applicationFiles.isEmpty) {
             milliseconds = min(milliseconds, 200)
         }
+        if decodingKept { milliseconds = min(milliseconds, 1) }
         if configuration.capture && memoryTrim.isPending(evictions: recorder.statistics.evictions) {
             milliseconds = min(milliseconds, MemoryTrim.quietInterval / 1000 + 50)
         }

@@ -115,4 +115,39 @@ final class RecordKeptAsFramesTests: XCTestCase {
         XCTAssertNil(record.applicationStatus)
         XCTAssertTrue(record.errors.contains("did not decode"), record.errors)
     }
+
+    func testWhileIdleKeptRecordsAreDecodedOldestFirstASliceAtATimeAndReadTheSame() throws {
+        let recorder = Recorder()
+        let byEvent = Recorder()
+        for index in 1...5 {
+            try Self.feedAsTheSupervisorDoes(Self.story("5.\(index)"), to: recorder)
+            byEvent.apply(Self.story("5.\(index)"))
+        }
+        XCTAssertEqual(recorder.keptAsFrames, 5)
+        XCTAssertTrue(recorder.decodeKept(limit: 2), "some are left")
+        XCTAssertEqual(recorder.keptAsFrames, 3)
+        XCTAssertFalse(recorder.decodeKept(limit: 10))
+        XCTAssertEqual(recorder.keptAsFrames, 0)
+        XCTAssertFalse(recorder.decodeKept(limit: 10), "nothing to do")
+        try Self.feedAsTheSupervisorDoes(Self.story("5.6"), to: recorder)
+        byEvent.apply(Self.story("5.6"))
+        XCTAssertFalse(recorder.decodeKept(limit: 10), "a new one is decoded too")
+        XCTAssertEqual(recorder.keptAsFrames, 0)
+        for id in 1...6 { XCTAssertEqual(try Self.json(recorder.record(id)), try Self.json(byEvent.record(id))) }
+    }
+
+    func testIdleDecodingStopsBeforeTheMemoryCapAndEvictsNothing() throws {
+        let probe = Recorder()
+        for index in 1...5 { try Self.feedAsTheSupervisorDoes(Self.story("6.\(index)"), to: probe) }
+        var configuration = Recorder.Configuration()
+        // The five kept as frames take just over seven eighths of the cap.
+        configuration.maxMemory = probe.statistics.bytes * 8 / 7 - 64
+        let recorder = Recorder(configuration: configuration)
+        for index in 1...5 { try Self.feedAsTheSupervisorDoes(Self.story("6.\(index)"), to: recorder) }
+        XCTAssertEqual(recorder.statistics.count, 5)
+        XCTAssertFalse(recorder.decodeKept(limit: 10), "no room to decode")
+        XCTAssertEqual(recorder.keptAsFrames, 5)
+        XCTAssertEqual(recorder.statistics.evictions, 0, "nothing evicted for it")
+        XCTAssertEqual(try Self.json(recorder.record(5)).contains(#""target":"\/upload?x=1""#), true, "a read still decodes it")
+    }
 }
