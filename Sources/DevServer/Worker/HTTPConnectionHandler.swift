@@ -397,8 +397,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             // An aborted response still gets what was already written (the client then sees
             // the connection close before the response is complete).
             close(context: context, afterWrites: true)
-        case .keepAlive where worker.isStopping:
-            close(context: context, afterWrites: true)
         case .keepAlive:
             if !finished.bodyComplete {
                 if finished.head.expectsContinue || finished.body.failureReason != nil {
@@ -414,7 +412,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 return
             }
             startNext(context: context)
-            if running == nil && queue.isEmpty && receiving == nil { startIdleTimer(context: context) }
+            if running == nil && queue.isEmpty && receiving == nil {
+                if worker.isStopping {
+                    // This response's head left before the worker was told to stop, so it
+                    // promised keep-alive: the client may be sending its next request now.
+                    // Closing at once raced with it (a reset request about once in three
+                    // million during reloads under load); it gets the idle connection's
+                    // moment instead, and a request in it is answered with Connection: close.
+                    stopWhenIdle(context: context)
+                } else {
+                    startIdleTimer(context: context)
+                }
+            }
             resumeReading(context: context)
         }
     }

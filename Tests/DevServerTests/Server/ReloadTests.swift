@@ -157,6 +157,29 @@ final class ReloadTests: XCTestCase {
         XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
     }
 
+    func testAKeepAliveResponseStillRunningWhenItsWorkerRetiresLeavesTheConnectionOpenForTheClientsNextRequest() throws {
+        let server = try DevServeProcess(plugin: "bench")
+        let client = try RawClient(port: server.port)
+        // Twenty chunks 100 ms apart: the head says keep-alive, and the response is still
+        // going when the next generation takes over and the old worker is told to stop.
+        try client.send("GET /stream?n=20&delay_ms=100 HTTP/1.1\r\nHost: t\r\n\r\n")
+        var response = client.read(until: { $0.firstRange(of: Array("S1 ".utf8)) != nil })
+        XCTAssertFalse(response.text.lowercased().contains("connection: close"), response.text)
+        let (status, output) = try runDevServe(["reload", "--port", String(server.port)])
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(server.waitForLog("reloaded: generation 2 serves"), server.log)
+        XCTAssertFalse(RawClient.isCompleteResponse(response), "the stop came while the response was running")
+        let soFar = response
+        response = soFar + client.read(until: { RawClient.isCompleteResponse(soFar + $0) })
+        XCTAssertTrue(RawClient.isCompleteResponse(response))
+        // A keep-alive client sends its next request as soon as it has read the last one.
+        try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+        let next = client.readResponse()
+        XCTAssertEqual(next.status, 200, "answered, not reset: \(next)")
+        XCTAssertEqual(next.header("connection")?.lowercased(), "close")
+        XCTAssertTrue(client.readUntilClose(timeout: 2).closed, "then the retiring worker closes it")
+    }
+
     func testDevserveReloadStartsTheNextGeneration() throws {
         let server = try DevServeProcess(plugin: "hello")
         let (status, output) = try runDevServe(["reload", "--port", String(server.port)])
