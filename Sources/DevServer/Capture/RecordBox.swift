@@ -46,13 +46,15 @@ final class RecordBox {
         cost = encodedCost
     }
 
+    // Stored properties read through the optional, not `map` or a computed property: either
+    // copied the whole record first (see the note on `cost` above).
     var replayOf: Int? {
-        get { decoded.map(\.replayOf) ?? encodedReplayOf }
+        get { decoded != nil ? decoded?.replayOf : encodedReplayOf }
         set {
             if decoded != nil { decoded?.replayOf = newValue } else { encodedReplayOf = newValue }
         }
     }
-    var isInFlight: Bool { decoded.map(\.isInFlight) ?? (finish == nil) }
+    var isInFlight: Bool { decoded != nil ? decoded?.outcome == .inFlight : finish == nil }
 
     /// The box, the summary kept with it and the frames, with the allocator's overheads.
     private var encodedCost: Int { 768 + frames.capacity }

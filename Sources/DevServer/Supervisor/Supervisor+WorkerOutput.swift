@@ -124,6 +124,7 @@ extension Supervisor {
     func handle(_ events: [WorkerEvent], from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(events) : []
         decodingKept = configuration.capture
+        lastWorkerEvents = MonotonicClock.now()
         worker.lastHeard = MonotonicClock.now()
         if lifecycle.silent.contains(worker.identity) {
             worker.silentReport = nil
