@@ -36,9 +36,9 @@ final class RecordBox {
     }
 
     /// A record kept as frames, from its start frame.
-    init(id: Int, start: RequestFrame, client: String) {
+    init(id: Int, start: RequestFrame) {
         self.id = id
-        self.client = client
+        client = start.start?.client ?? "-"
         // Room for the frames a small response adds (status, head, a chunk: ~300 bytes).
         frames.reserveCapacity(start.bytes.count + 384)
         frames.append(contentsOf: start.bytes.bytes)

@@ -296,7 +296,7 @@ public final class Recorder: @unchecked Sendable {
             changes.add(added)
             return added
         case .requestFrame(let frame):
-            if frame.isStart {
+            if frame.start != nil {
                 guard let added = addLocked(frame) else { return nil }
                 changes.add(added)
                 return added
@@ -371,40 +371,32 @@ public final class Recorder: @unchecked Sendable {
 
     // MARK: Internals
 
-    /// With the lock held: records a new request (the ids evicted to make room join
+    /// With the lock held: records a new request, decoded (the ids evicted to make room join
     /// `pendingEvictions`). - Returns: its id, or nil while paused.
     private func addLocked(_ start: RequestStart) -> Int? {
-        guard !paused else { return nil }
-        let id = nextID
-        nextID += 1
-        if entries.isEmpty { firstID = id }
-        var record = RequestRecord(id: id, start: start)
-        if !expectedReplays.isEmpty { record.replayOf = expectedReplays.removeValue(forKey: start.client) }
-        if let early = earlyBodies.removeValue(forKey: start.id) {
-            record.requestBody = early
-            record.requestBodySize = early.count
-        }
-        let box = RecordBox(record)
-        bytes += box.cost
-        entries.append(box)
-        byWorkerID[start.id] = id
-        evictIfNeeded(into: &pendingEvictions)
-        return id
+        addLocked(workerID: start.id, client: start.client) { RecordBox(RequestRecord(id: $0, start: start)) }
     }
 
     /// With the lock held: records a new request kept as its frames (see ``RecordBox``).
     /// - Returns: its id, or nil while paused.
     private func addLocked(_ start: RequestFrame) -> Int? {
-        guard !paused, let client = EventFrame.client(of: start) else { return nil }
+        guard let client = start.start?.client else { return nil }
+        return addLocked(workerID: start.id, client: client) { RecordBox(id: $0, start: start) }
+    }
+
+    /// With the lock held: a new record in the box `make` gives for its id, with its replay
+    /// link and any body that came before its start.
+    private func addLocked(workerID: String, client: String, _ make: (Int) -> RecordBox) -> Int? {
+        guard !paused else { return nil }
         let id = nextID
         nextID += 1
         if entries.isEmpty { firstID = id }
-        let box = RecordBox(id: id, start: start, client: client)
+        let box = make(id)
         if !expectedReplays.isEmpty { box.replayOf = expectedReplays.removeValue(forKey: client) }
         bytes += box.cost
         entries.append(box)
-        byWorkerID[start.id] = id
-        if let early = earlyBodies.removeValue(forKey: start.id) {
+        byWorkerID[workerID] = id
+        if let early = earlyBodies.removeValue(forKey: workerID) {
             bytes += box.change(maxBody: configuration.maxBody) { record in
                 record.requestBody = early
                 record.requestBodySize = early.count

@@ -294,23 +294,6 @@ public enum EventFrame {
         return (events, nil)
     }
 
-    /// The method and target of a request's start frame.
-    static func methodAndTarget(of frame: RequestFrame) -> (method: String, target: String)? {
-        guard frame.isStart, frame.bytes.count > headerSize else { return nil }
-        var r = FieldReader(rest: UnsafeRawBufferPointer(rebasing: frame.bytes.bytes[headerSize...]))
-        guard (try? r.skipString()) != nil, (try? r.int()) != nil, (try? r.skipString()) != nil, (try? r.int()) != nil,
-              let method = try? r.string(), let target = try? r.string() else { return nil }
-        return (method, target)
-    }
-
-    /// The client ("address:port") of a request's start frame.
-    static func client(of frame: RequestFrame) -> String? {
-        guard frame.isStart, frame.bytes.count > headerSize else { return nil }
-        var r = FieldReader(rest: UnsafeRawBufferPointer(rebasing: frame.bytes.bytes[headerSize...]))
-        guard (try? r.skipString()) != nil, (try? r.int()) != nil else { return nil }
-        return try? r.string()
-    }
-
     /// The complete frames at the front of `stream`, and how many bytes they took.
     private static func decode(stream: UnsafeRawBufferPointer, ring: SharedBodyRing? = nil, lending: Bool = false) throws -> (events: [WorkerEvent], consumed: Int) {
         var events: [WorkerEvent] = []
@@ -330,7 +313,16 @@ public enum EventFrame {
             var reader = FieldReader(rest: UnsafeRawBufferPointer(rebasing: stream[(offset + headerSize)..<(offset + headerSize - 1 + length)]))
             if lending && kind.isKeptEncoded {
                 let frame = UnsafeRawBufferPointer(rebasing: stream[offset..<(offset + headerSize - 1 + length)])
-                events.append(.requestFrame(RequestFrame(id: try reader.string(), isStart: kind == .requestStarted, bytes: LentBytes(bytes: frame))))
+                let id = try reader.string()
+                var start: RequestFrame.Start?
+                if kind == .requestStarted {
+                    // id, generation, client, time, method, target: the rest waits for a read.
+                    _ = try reader.int()
+                    let client = try reader.string()
+                    _ = try reader.int()
+                    start = RequestFrame.Start(client: client, method: try reader.string(), target: try reader.string())
+                }
+                events.append(.requestFrame(RequestFrame(id: id, start: start, bytes: LentBytes(bytes: frame))))
             } else {
                 events.append(try decode(kind, &reader, ring: ring))
             }
@@ -447,7 +439,6 @@ public enum EventFrame {
 
         mutating func string() throws -> String { String(decoding: try field(), as: UTF8.self) }
 
-        mutating func skipString() throws { _ = try field() }
 
         mutating func headers() throws -> [HeaderField] {
             let count = try int()

@@ -11,8 +11,16 @@
 public struct RequestFrame: Sendable, Equatable {
     /// The worker's request id.
     public let id: String
-    /// The frame starts its request (``WorkerEvent/requestStarted(_:)``).
-    public let isStart: Bool
+    /// For the frame that starts its request (``WorkerEvent/requestStarted(_:)``), what the
+    /// supervisor needs of it at once, read when the frame was: the client (the recorder's replay
+    /// link), the method and the target (the supervisor's requests in flight).
+    public let start: Start?
+
+    public struct Start: Sendable, Equatable {
+        public let client: String
+        public let method: String
+        public let target: String
+    }
     /// The whole frame, header included, as ``EventFrame/decode(_:)-swift.type.method`` reads it.
     public let bytes: LentBytes
 }

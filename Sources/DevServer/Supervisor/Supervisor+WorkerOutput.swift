@@ -164,7 +164,7 @@ extension Supervisor {
         case .requestStarted(let start):
             worker.inFlight[start.id] = (start.method, start.target)
         case .requestFrame(let frame):
-            if let started = EventFrame.methodAndTarget(of: frame) { worker.inFlight[frame.id] = started }
+            if let start = frame.start { worker.inFlight[frame.id] = (start.method, start.target) }
         case .requestBody, .requestBodyLent, .responseStarted, .headSent, .chunk, .applicationEnviron, .applicationTraceback:
             break
         case .requestFinished(let summary):
