@@ -14,6 +14,7 @@ final class CrashBlameTests: XCTestCase {
         try trapping.send("GET /trap HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertTrue(server.waitForLog("was in flight when the worker died"), server.log)
         XCTAssertTrue(server.log.contains("caught SIGILL (Illegal instruction) while serving ["), server.log)
+        XCTAssertTrue(server.log.contains("] GET /trap; starting its replacement"), "the request is named from its start frame: \(server.log)")
         let entries = try devserveJSON([RecordJSON.Summary].self, ["ls"], port: server.port)
         XCTAssertEqual(entries.map(\.target), ["/slow?ms=3000", "/trap"])
         XCTAssertEqual(entries.map(\.outcome), ["interrupted", "crashed"], "only the trapping request crashed")
