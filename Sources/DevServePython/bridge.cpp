@@ -99,6 +99,7 @@ static struct python_api {
     int (*PyDict_Next)(PyObject *, Py_ssize_t *, PyObject **, PyObject **);
     PyObject *(*PyDict_GetItem)(PyObject *, PyObject *);
     int (*PyDict_Contains)(PyObject *, PyObject *);
+    Py_ssize_t (*PyDict_Size)(PyObject *);
     PyObject *(*PyObject_Type)(PyObject *);
     PyObject *(*PyObject_Repr)(PyObject *);
     int (*PyObject_RichCompareBool)(PyObject *, PyObject *, int);
@@ -230,7 +231,7 @@ static int resolve(char *error, size_t capacity) {
     NEED(PyLong_AsSsize_t); NEED(PyLong_FromVoidPtr); NEED(PyLong_AsVoidPtr); NEED(PyCFunction_NewEx);
     NEED(PyErr_Occurred); NEED(PyErr_Fetch); NEED(PyErr_NormalizeException); NEED(PyErr_Clear); NEED(PyErr_Print);
     NEED(PyErr_SetString); NEED(PyObject_Str); NEED(PyObject_IsTrue); NEED(PyModule_New);
-    NEED(PyDict_Next); NEED(PyDict_GetItem); NEED(PyDict_Contains); NEED(PyObject_Type); NEED(PyObject_Repr);
+    NEED(PyDict_Next); NEED(PyDict_GetItem); NEED(PyDict_Contains); NEED(PyDict_Size); NEED(PyObject_Type); NEED(PyObject_Repr);
     NEED(PyObject_RichCompareBool); NEED(PyIter_Next);
     NEED(PyExc_TypeError); NEED(PyExc_ValueError); NEED(PyExc_OSError);
 #undef NEED
@@ -559,6 +560,17 @@ static void text_append_description(text_buffer *buffer, PyObject *value, PyObje
     py.Py_DecRef(type);
 }
 
+/* Whether environ[key] is `value` where the server's environ (`built`) had none or a value not
+ * equal to it. */
+static int value_changed(PyObject *built, PyObject *key, PyObject *value) {
+    PyObject *before = py.PyDict_GetItem(built, key);
+    if (!before) return 1;
+    if (before == value) return 0;
+    int equal = py.PyObject_RichCompareBool(value, before, 2 /* Py_EQ */);
+    if (equal < 0) py.PyErr_Clear();
+    return equal != 1;
+}
+
 /* environ_changes(ctx, environ, built, describe_by_type, describe): sends the environ as the
  * application left it, where it differs from the one the server built (`built`, a copy taken
  * before the call): added, replaced (a value not equal) and removed keys, plus the wsgi.*
@@ -570,19 +582,17 @@ static PyObject *host_environ_changes(PyObject *self, PyObject *args) {
     PyObject *environ = py.PyTuple_GetItem(args, 1), *built = py.PyTuple_GetItem(args, 2);
     PyObject *describe_by_type = py.PyTuple_GetItem(args, 3), *describe = py.PyTuple_GetItem(args, 4);
     if (!HOST_HAS(application_environ) || !host->application_environ) return new_reference(py.None);
-    text_buffer lines = {NULL, 0, 0};
-    int changed = 0;
+    /* First whether anything changed at all (most requests: nothing), comparing the values'
+     * pointers and, where they differ, the values; only then the lines. */
+    int changed = py.PyDict_Size(environ) != py.PyDict_Size(built);
     Py_ssize_t position = 0;
     PyObject *key, *value;
+    while (!changed && py.PyDict_Next(environ, &position, &key, &value)) changed = value_changed(built, key, value);
+    if (!changed) return new_reference(py.None);
+    text_buffer lines = {NULL, 0, 0};
+    position = 0;
     while (py.PyDict_Next(environ, &position, &key, &value)) {
-        PyObject *before = py.PyDict_GetItem(built, key);
-        int differs = !before;
-        if (before && before != value) {
-            int equal = py.PyObject_RichCompareBool(value, before, 2 /* Py_EQ */);
-            if (equal < 0) py.PyErr_Clear();
-            differs = equal != 1;
-        }
-        changed |= differs;
+        int differs = value_changed(built, key, value);
         Py_ssize_t key_length = 0;
         const char *key_text = py.PyUnicode_AsUTF8AndSize(key, &key_length);
         if (!key_text) py.PyErr_Clear();
@@ -602,15 +612,12 @@ static PyObject *host_environ_changes(PyObject *self, PyObject *args) {
         int present = py.PyDict_Contains(environ, key);
         if (present < 0) py.PyErr_Clear();
         if (present == 1) continue;
-        changed = 1;
         text_append_str(&lines, key);
         text_append(&lines, "\t(removed)\n", 11);
     }
-    if (changed) {
-        int result;
-        QUICK_HOST_CALL(r, result, host->application_environ(r->request, lines.data, lines.length));
-        (void)result;
-    }
+    int result;
+    QUICK_HOST_CALL(r, result, host->application_environ(r->request, lines.data, lines.length));
+    (void)result;
     free(lines.data);
     return new_reference(py.None);
 }

@@ -73,6 +73,22 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertEqual(left["wsgi.input"], "<devserve_bridge.Input object>", "wsgi.* values are listed with their types")
     }
 
+    func testAnEnvironWhoseOnlyChangeIsARemovedKeyIsRecordedAsLeft() throws {
+        let application = try ScratchApplication("environ_removed", source: #"""
+            def application(environ, start_response):
+                del environ["REMOTE_PORT"]
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"ok"]
+            """#)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
+        XCTAssertEqual(try PythonSupport.request(server.port, "/gone").status, 200)
+        let record = try PythonSupport.record(server.port, target: "/gone")
+        let left = Dictionary(try XCTUnwrap(record.applicationEnviron, "a removal alone is a change").map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        XCTAssertEqual(left["REMOTE_PORT"], "(removed)")
+        XCTAssertEqual(left["wsgi.errors"], "<devserve_bridge.Errors object>")
+    }
+
     func testHeaderBytesThatAreNotUTF8ReachTheApplicationUnchanged() throws {
         let server = try serve()
         let client = try RawClient(port: server.port)
