@@ -71,6 +71,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: releaseSettings),
+        // bench/run.sh's "NIO floor" row: a SwiftNIO server that does nothing but answer.
+        .executableTarget(
+            name: "NIOFloor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "bench/nio-floor",
+            swiftSettings: releaseSettings),
         .testTarget(
             name: "DevServerTests",
             dependencies: [

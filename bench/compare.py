@@ -5,7 +5,9 @@ Usage: compare.py BIN_DIR VENV OUTPUT.md [--quick]
 
 Servers (each serving the same application: samples/bench, or its twin bench/peers/app.py):
 devserve with capture on and with --no-capture, nginx (`return 200`, one worker: the ceiling
-of this box, hello world only), a C echo (bench/peers/echo_floor.c: read and write and nothing
+of this box, hello world only), the NIO floor (bench/nio-floor: a SwiftNIO server that answers
+every request head with a fixed response and does nothing else, hello world only: what the
+event-loop library devserve is built on costs by itself), a C echo (bench/peers/echo_floor.c: read and write and nothing
 else, the floor of the 1 MiB echo, built with cc when there is one), devserve serving app.py through its Python bridge (capture on
 and off), werkzeug's threaded dev server, gunicorn (gthread, 1 worker, 8 threads), waitress (8
 threads), granian (--interface wsgi, 1 worker) and bjoern (when it builds). Then a Flask hello
@@ -77,8 +79,11 @@ def process_tree_cpu(pid):
 
 
 class Server:
-    def __init__(self, name, argv_for_port, cwd=None, hello_only=False, echo_only=False):
-        self.name, self.argv_for_port, self.cwd, self.hello_only, self.echo_only = name, argv_for_port, cwd, hello_only, echo_only
+    def __init__(self, name, argv_for_port, cwd=None, hello_only=False, echo_only=False, keep_alive_only=False):
+        """hello_only: no echo, no stream; keep_alive_only: no Connection: close test either (the
+        server does not close); echo_only: only the echo."""
+        self.name, self.argv_for_port, self.cwd, self.hello_only, self.echo_only = name, argv_for_port, cwd, hello_only or keep_alive_only, echo_only
+        self.keep_alive_only = keep_alive_only
         self.process, self.port = None, None
 
     def start(self):
@@ -191,6 +196,7 @@ def echo_floor():
 
 
 FLOOR = "C echo floor (read/write)"
+NIO_FLOOR = "NIO floor (fixed response)"
 HAS_BJOERN = subprocess.run([PYTHON, "-c", "import bjoern"], capture_output=True).returncode == 0
 
 
@@ -213,6 +219,7 @@ SERVERS = [
     Server("devserve", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui"]),
     Server("devserve --no-capture", lambda p: [f"{BIN}/devserve", f"{BIN}/libbench.so", "--port", str(p), "--no-tui", "--no-capture"]),
     Server("nginx", nginx_argv, hello_only=True),
+    Server(NIO_FLOOR, lambda p: [f"{BIN}/NIOFloor", str(p)], keep_alive_only=True),
 ] + echo_floor() + python_servers("app")
 # A Flask hello in every Python server: what a framework's own cost leaves of each server's.
 FLASK_SERVERS = python_servers("flask_app", " (Flask)")
@@ -236,7 +243,8 @@ for round_ in range(ROUNDS):
             if not QUICK:
                 wrk(server.port, 64)  # warm-up
             for test, run in TESTS.items():
-                if server.hello_only and not test.startswith("hello") or server.echo_only and not test.startswith("1 MiB"):
+                if server.hello_only and not test.startswith("hello") or server.echo_only and not test.startswith("1 MiB") \
+                        or server.keep_alive_only and "keep-alive" not in test:
                     continue
                 results[test][server.name].append(run(server))
             if not server.hello_only and not server.echo_only:
@@ -273,6 +281,10 @@ for test in list(TESTS) + [FLASK_TEST]:
         vs_nginx = f"{rate[name] / nginx:.3f}" if nginx else "-"
         vs_bjoern = f"{cpu[name] / bjoern:.2f}" if bjoern else "-"
         lines.append(f"| {name} | {rate[name]:,.0f} | {vs_nginx} | {rate[name] / best_python:.2f} | {cpu[name]:.1f} | {vs_bjoern} | {errors} |")
+    if test == "hello, keep-alive, 64 connections" and NIO_FLOOR in cpu and "devserve --no-capture" in cpu:
+        lines += ["", f"The {NIO_FLOOR} row is SwiftNIO alone (bench/nio-floor): {cpu[NIO_FLOOR]:.1f} µs of CPU per request, so "
+                  f"{cpu['devserve --no-capture'] - cpu[NIO_FLOOR]:.1f} of devserve --no-capture's {cpu['devserve --no-capture']:.1f} "
+                  "are devserve's own work (parsing, environ, the application thread, the gateway) and the kernel's share of it."]
     if test.startswith("1 MiB"):
         lines += ["", "Each request carries 1 MiB each way."]
         if FLOOR in rate:
