@@ -57,6 +57,14 @@ final class EnvironTests: XCTestCase {
         XCTAssertEqual(environ["QUERY_STRING"]?.text, "x=1")
     }
 
+    func testOptionsAsteriskReachesAnApplicationAtTheRootWithPathInfoAsterisk() throws {
+        let environ = try serve("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", plugin: "echo").observer.environ
+        XCTAssertEqual(environ["REQUEST_METHOD"]?.text, "OPTIONS")
+        XCTAssertEqual(environ["SCRIPT_NAME"]?.text, "")
+        XCTAssertEqual(environ["PATH_INFO"]?.text, "*")
+        XCTAssertEqual(environ["REQUEST_URI"]?.text, "*")
+    }
+
     func testContentTypeAndContentLengthComeWithoutTheHTTPPrefix() throws {
         let environ = try serve("POST / HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc", plugin: "echo").observer.environ
         XCTAssertEqual(environ["CONTENT_TYPE"]?.text, "text/plain")

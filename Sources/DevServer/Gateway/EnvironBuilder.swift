@@ -27,7 +27,10 @@ public struct EnvironBuilder: Sendable {
         let (rawPath, query) = Self.split(target: head.target)
         let path = PercentDecoding.decode(Array(rawPath.utf8))
         let prefix = Array(mountPrefix.utf8)
-        guard path.starts(with: prefix), path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") else { return nil }
+        // The asterisk-form (`OPTIONS *`, RFC 9112 section 3.2.4) asks about the server, not a
+        // path: an application at the root gets PATH_INFO "*"; a mounted one is not asked.
+        let asterisk = prefix.isEmpty && head.target == "*"
+        guard asterisk || path.starts(with: prefix), asterisk || path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") else { return nil }
 
         // Every key below is distinct (HTTP_* never collides with the CGI names), so entries
         // are appended without a lookup.

@@ -248,6 +248,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if head.method == "CONNECT" {
             return .notImplemented("CONNECT asks for a tunnel: devserve is an origin server, not a proxy")
         }
+        if let problem = RequestTargetForm.problem(target: head.target, method: head.method) { return .badRequest(problem) }
         let encodings = head.values("transfer-encoding")
         if !encodings.isEmpty {
             if head.version == .http1_0 {

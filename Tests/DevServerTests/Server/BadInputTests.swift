@@ -131,6 +131,26 @@ final class BadInputTests: XCTestCase {
         try assertRefused("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", status: 400)
     }
 
+    func testATargetThatIsNeitherAPathNorAnAbsoluteURIIs400() throws {
+        try assertRefused("GET foo HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
+        try assertRefused("GET ?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
+        try assertRefused("GET :x HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
+    }
+
+    func testTheAsteriskTargetIsRefusedForAnythingButOptions() throws {
+        try assertRefused("GET * HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
+        let client = try RawClient(port: Self.server.port)
+        try client.send("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse().status, 200, "OPTIONS * is a request-target (RFC 9112 section 3.2.4): the application answers")
+        XCTAssertEqual(client.readResponse().status, 200, "and the connection goes on")
+    }
+
+    func testAnAbsoluteFormTargetIsServed() throws {
+        let client = try RawClient(port: Self.server.port)
+        try client.send("GET http://t/x?y=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(client.readResponse().status, 200)
+    }
+
     func testGarbageIs400() throws {
         try assertRefused("\u{16}\u{03}\u{01}\u{02}\u{00}\u{01}\u{00}\u{01}\u{fc}\u{03}\u{03}hello\r\n\r\n", status: 400)
     }
