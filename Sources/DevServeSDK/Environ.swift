@@ -40,13 +40,19 @@ public final class Environ: @unchecked Sendable {
 
     /// The value of `key` as raw bytes, or nil when absent.
     public func bytes(_ key: String) -> [UInt8]? {
+        withValue(key) { Array($0) }
+    }
+
+    /// `body` applied to the value of `key` where the host keeps it (valid only during the
+    /// call), or nil when absent: a read that makes a String or a number needs no array.
+    private func withValue<T>(_ key: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T? {
         var key = key
-        return key.withUTF8 { keyBytes -> [UInt8]? in
+        return key.withUTF8 { keyBytes -> T? in
             var value: UnsafePointer<UInt8>?
             var length = 0
             let result = host.pointee.environ_get(request, keyBytes.baseAddress, keyBytes.count, &value, &length)
             guard result == Int32(DEVSERVE_OK.rawValue) else { return nil }
-            return Array(UnsafeBufferPointer(start: value, count: length))
+            return body(UnsafeBufferPointer(start: value, count: length))
         }
     }
 
@@ -68,7 +74,7 @@ public final class Environ: @unchecked Sendable {
 
     /// The value of `key` decoded as UTF-8; setting nil removes the key.
     public subscript(key: String) -> String? {
-        get { bytes(key).map { String(decoding: $0, as: UTF8.self) } }
+        get { withValue(key) { String(decoding: $0, as: UTF8.self) } }
         set {
             if let newValue { setBytes(key, Array(newValue.utf8)) } else { removeValue(forKey: key) }
         }
@@ -132,17 +138,24 @@ public final class Environ: @unchecked Sendable {
         // an empty status still reaches the host as a string, to be refused as a status.
         var size = status.utf8.count + 1
         for (name, value) in headers { size += name.utf8.count + value.utf8.count }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(size)
-        bytes.append(contentsOf: status.utf8)
-        for (name, value) in headers {
-            bytes.append(contentsOf: name.utf8)
-            bytes.append(contentsOf: value.utf8)
-        }
-        bytes.append(0)
         let exc = excInfo.map { (Array(ErrorDescription.typeName(of: $0).utf8CString), Array(ErrorDescription.message(of: $0).utf8CString)) }
         let statusLength = status.utf8.count
-        let result: Int32 = bytes.withUnsafeBufferPointer { buffer in
+        // On the stack when small (withUnsafeTemporaryAllocation): no allocation per response.
+        let result: Int32 = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+            var filled = 0
+            func append(_ text: String) {
+                var text = text
+                text.withUTF8 { utf8 in
+                    UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + filled, count: utf8.count).copyMemory(from: UnsafeRawBufferPointer(utf8))
+                    filled += utf8.count
+                }
+            }
+            append(status)
+            for (name, value) in headers {
+                append(name)
+                append(value)
+            }
+            buffer[filled] = 0
             let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             return withUnsafeTemporaryAllocation(of: devserve_header.self, capacity: max(1, headers.count)) { cHeaders in
                 var offset = statusLength
