@@ -55,7 +55,11 @@ struct DeliberateError: Error, CustomStringConvertible {
             return .text("I tried to set Connection\n")
         case "/slow":
             let milliseconds = environ.query("ms").flatMap { Int($0) } ?? 1000
-            usleep(UInt32(max(0, milliseconds)) * 1000)
+            // The whole time, even when a signal cuts a sleep short (a crashing worker's
+            // backtracer signals every thread): nanosleep says what was left.
+            var request = timespec(tv_sec: max(0, milliseconds) / 1000, tv_nsec: (max(0, milliseconds) % 1000) * 1_000_000)
+            var left = timespec()
+            while nanosleep(&request, &left) != 0 && errno == EINTR { request = left }
             try startResponse("200 OK", [("Content-Type", "text/plain")])
             return .text("slept \(milliseconds) ms\n")
         case "/log":
