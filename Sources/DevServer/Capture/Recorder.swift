@@ -220,10 +220,11 @@ public final class Recorder: @unchecked Sendable {
     /// How many records are kept as frames (tests).
     var keptAsFrames: Int { lock.withLock { entries.reduce(0) { $0 + ($1.isKeptAsFrames ? 1 : 0) } } }
 
-    /// With the lock held: the index of the first entry whose id is `id` or more.
-    private func firstIndex(atLeast id: Int) -> Int {
+    /// With the lock held: the index of the first entry whose id is `id` or more, searching
+    /// the entries before `end` (all of them by default; the index `end` if none is).
+    private func firstIndex(atLeast id: Int, below end: Int? = nil) -> Int {
         var low = 0
-        var high = entries.count
+        var high = end ?? entries.count
         while low < high {
             let middle = (low + high) / 2
             if entries[middle].id < id { low = middle + 1 } else { high = middle }
@@ -480,12 +481,7 @@ public final class Recorder: @unchecked Sendable {
         if guess >= 0 && guess < entries.count && entries[guess].id == id { return guess }
         guard id >= firstID, let last = entries.last, id <= last.id else { return nil }
         // Restored records with gaps come first: ids still increase, so search.
-        var low = 0
-        var high = min(entries.count, guess)
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].id < id { low = middle + 1 } else { high = middle }
-        }
+        let low = firstIndex(atLeast: id, below: min(entries.count, guess))
         return low < entries.count && entries[low].id == id ? low : nil
     }
 

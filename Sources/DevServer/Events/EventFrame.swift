@@ -439,7 +439,6 @@ public enum EventFrame {
 
         mutating func string() throws -> String { String(decoding: try field(), as: UTF8.self) }
 
-
         mutating func headers() throws -> [HeaderField] {
             let count = try int()
             guard count >= 0 && count < 1 << 20 else { throw EventFrameError(detail: "header count \(count)") }

@@ -123,9 +123,10 @@ extension Supervisor {
     /// supervisor's own bookkeeping runs event by event.
     func handle(_ events: [WorkerEvent], from worker: WorkerProcess) {
         let touched = configuration.capture ? recorder.apply(events) : []
+        let now = MonotonicClock.now()
         decodingKept = configuration.capture
-        lastWorkerEvents = MonotonicClock.now()
-        worker.lastHeard = MonotonicClock.now()
+        lastWorkerEvents = now
+        worker.lastHeard = now
         if lifecycle.silent.contains(worker.identity) {
             worker.silentReport = nil
             log.info("worker gen \(worker.generation) pid \(worker.pid) answers again")
