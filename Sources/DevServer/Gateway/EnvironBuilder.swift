@@ -77,7 +77,7 @@ public struct EnvironBuilder: Sendable {
 
     static func split(target: String) -> (path: Substring, query: Substring) {
         var rest = Substring(target)
-        if !rest.hasPrefix("/"), let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
+        if !rest.hasPrefix("/"), RequestTargetForm.isAbsoluteForm(rest), let colon = rest.firstIndex(of: ":") {
             let afterAuthority = rest[rest.index(colon, offsetBy: 3)...]
             rest = afterAuthority.firstIndex(where: { $0 == "/" || $0 == "?" }).map { afterAuthority[$0...] } ?? "/"
             if rest.hasPrefix("?") { rest = "/" + rest }

@@ -135,6 +135,7 @@ final class BadInputTests: XCTestCase {
         try assertRefused("GET foo HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
         try assertRefused("GET ?x=1 HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
         try assertRefused("GET :x HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
+        try assertRefused("GET urn:x HTTP/1.1\r\nHost: t\r\n\r\n", status: 400)
     }
 
     func testTheAsteriskTargetIsRefusedForAnythingButOptions() throws {

@@ -6,21 +6,22 @@
 enum RequestTargetForm {
     /// Why `target` is not a request-target for `method`, or nil when it is one.
     static func problem(target: String, method: String) -> String? {
-        let bytes = target.utf8
-        guard let first = bytes.first else { return "the request-target is empty" }
+        guard let first = target.utf8.first else { return "the request-target is empty" }
         if first == UInt8(ascii: "/") { return nil }
         if target == "*" {
             return method == "OPTIONS" ? nil : "the asterisk-form target \"*\" is only for OPTIONS (RFC 9112 section 3.2.4), not \(method)"
         }
-        if isAbsoluteForm(bytes) { return nil }
-        return "the request-target \(String(reflecting: String(target.prefix(80)))) is neither a path starting with \"/\" nor an absolute URI (RFC 9112 section 3.2)"
+        if isAbsoluteForm(target) { return nil }
+        return "the request-target \(String(reflecting: String(target.prefix(80)))) is neither a path starting with \"/\" nor an absolute URI with an authority (RFC 9112 section 3.2)"
     }
 
-    /// scheme ":" hier-part (RFC 3986 section 3): a letter, then letters, digits, "+", "-" or
-    /// ".", then ":" and something after it.
-    private static func isAbsoluteForm(_ bytes: String.UTF8View) -> Bool {
+    /// scheme "://" authority... (RFC 3986 section 3; the absolute-form of an http or https
+    /// URI always has an authority): a letter, then letters, digits, "+", "-" or ".", then
+    /// "://". The environ builder takes the path from after the authority of such a target.
+    static func isAbsoluteForm(_ target: some StringProtocol) -> Bool {
+        let bytes = target.utf8
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon != bytes.startIndex,
-              bytes.index(after: colon) != bytes.endIndex else { return false }
+              bytes[colon...].starts(with: "://".utf8) else { return false }
         let scheme = bytes[..<colon]
         guard let letter = scheme.first, isLetter(letter) else { return false }
         return scheme.allSatisfy { isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
