@@ -50,21 +50,13 @@ final class PythonGatewayTests: XCTestCase {
     }
 
     func testTheEnvironAsLeftListsReplacedAddedAndRemovedKeysButNotAnEqualValueReassigned() throws {
-        let application = try ScratchApplication("environ_changes", source: #"""
-            def application(environ, start_response):
+        let left = try environLeft(by: "environ_changes", target: "/x?a=1", changing: #"""
                 environ["QUERY_STRING"] = "".join(list(environ["QUERY_STRING"]))  # equal, a new object
                 environ["SCRIPT_NAME"] = "/mounted"
                 environ["app.note"] = "tab\there\nnewline \\ slash"
                 environ["app.count"] = 3
                 del environ["REMOTE_PORT"]
-                start_response("200 OK", [("Content-Type", "text/plain")])
-                return [b"ok"]
             """#)
-        defer { application.remove() }
-        let server = try PythonSupport.serve(application.path, python: "python3")
-        XCTAssertEqual(try PythonSupport.request(server.port, "/x?a=1").status, 200)
-        let record = try PythonSupport.record(server.port, target: "/x?a=1")
-        let left = Dictionary(try XCTUnwrap(record.applicationEnviron).map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         XCTAssertEqual(left["SCRIPT_NAME"], "/mounted")
         XCTAssertEqual(left["app.note"], "tab\there\nnewline \\ slash", "tab, newline and backslash survive the line format")
         XCTAssertEqual(left["app.count"], "3 (int)")
@@ -74,19 +66,28 @@ final class PythonGatewayTests: XCTestCase {
     }
 
     func testAnEnvironWhoseOnlyChangeIsARemovedKeyIsRecordedAsLeft() throws {
-        let application = try ScratchApplication("environ_removed", source: #"""
-            def application(environ, start_response):
+        let left = try environLeft(by: "environ_removed", target: "/gone", changing: """
                 del environ["REMOTE_PORT"]
-                start_response("200 OK", [("Content-Type", "text/plain")])
-                return [b"ok"]
-            """#)
-        defer { application.remove() }
-        let server = try PythonSupport.serve(application.path, python: "python3")
-        XCTAssertEqual(try PythonSupport.request(server.port, "/gone").status, 200)
-        let record = try PythonSupport.record(server.port, target: "/gone")
-        let left = Dictionary(try XCTUnwrap(record.applicationEnviron, "a removal alone is a change").map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            """)
         XCTAssertEqual(left["REMOTE_PORT"], "(removed)")
         XCTAssertEqual(left["wsgi.errors"], "<devserve_bridge.Errors object>")
+    }
+
+    /// The environ as an application whose body starts with `changes` left it, from the record
+    /// of a request to `target` (failing when the record has none).
+    private func environLeft(by name: String, target: String, changing changes: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String: String] {
+        let application = try ScratchApplication(name, source: """
+            def application(environ, start_response):
+            \(changes)
+                start_response("200 OK", [("Content-Type", "text/plain")])
+                return [b"ok"]
+            """)
+        defer { application.remove() }
+        let server = try PythonSupport.serve(application.path, python: "python3")
+        XCTAssertEqual(try PythonSupport.request(server.port, target).status, 200, file: file, line: line)
+        let record = try PythonSupport.record(server.port, target: target)
+        let lines = try XCTUnwrap(record.applicationEnviron, "the application changed its environ: the record shows it", file: file, line: line)
+        return Dictionary(lines.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
     }
 
     func testHeaderBytesThatAreNotUTF8ReachTheApplicationUnchanged() throws {
