@@ -69,7 +69,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private var refusing = false
     private var closed = false
     private var pendingRead = false
-    private var lastWrite: EventLoopFuture<Void>?
     private var idleTimer: LazyTimer?
     /// The next request, held back until its body has arrived (up to --buffer-body), so that a
     /// slow upload waits here, on the event loop, and not in an application thread.
@@ -274,8 +273,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             guard crashSlot.mayStartResponse() else { return }
             let response = refusal.bytes(date: worker.gateway.date())
             worker.reportRefusal(refusal, head: head, connection: connection, raw: raw, response: response)
-            let write = context.writeAndFlush(wrapOutboundOut(response))
-            lastWrite = write
+            context.writeAndFlush(wrapOutboundOut(response), promise: nil)
             close(context: context, afterWrites: true)
         case .request(let pending):
             if shouldBuffer(pending) {
@@ -356,9 +354,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             eventLoop: context.eventLoop,
             send: { buffer, promise in
                 let (handler, context) = loop.value
-                guard handler.startResponse() else { return promise.fail(ChannelError.ioOnClosedChannel) }
+                guard handler.startResponse() else {
+                    promise?.fail(ChannelError.ioOnClosedChannel)
+                    return
+                }
                 context.writeAndFlush(handler.wrapOutboundOut(buffer), promise: promise)
-                handler.lastWrite = promise.futureResult
             },
             sendRegion: { box, promise in
                 let (handler, context) = loop.value
@@ -366,7 +366,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 // Below this handler the socket channel takes IOData: the file goes out with
                 // sendfile, never through Swift.
                 context.writeAndFlush(NIOAny(IOData.fileRegion(box.region)), promise: promise)
-                handler.lastWrite = promise.futureResult
             },
             complete: { ending in
                 let (handler, context) = loop.value
@@ -461,9 +460,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func close(context: ChannelHandlerContext, afterWrites: Bool) {
         guard !closed else { return }
         refusing = true
-        if afterWrites, let lastWrite {
+        if afterWrites {
+            // Writes complete in order, and most carry no promise: an empty one after them
+            // completes when they have all reached the socket (or failed).
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: written)
             let loop = NIOLoopBound(context, eventLoop: context.eventLoop)
-            lastWrite.whenComplete { _ in loop.value.close(promise: nil) }
+            written.futureResult.whenComplete { _ in loop.value.close(promise: nil) }
         } else {
             context.close(promise: nil)
         }
@@ -494,7 +497,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard !closed else { return }
         if running != nil && !responseStarted && startResponse() {
             let response = ErrorResponse.gatewayTimeout("the application did not answer in time; its worker was replaced (see devserve ls)")
-            lastWrite = context.writeAndFlush(wrapOutboundOut(response.bytes(date: worker.gateway.date())))
+            context.writeAndFlush(wrapOutboundOut(response.bytes(date: worker.gateway.date())), promise: nil)
         }
         transport?.connectionClosed()
         close(context: context, afterWrites: true)
