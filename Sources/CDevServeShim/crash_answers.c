@@ -157,11 +157,12 @@ static int is_ours(const unsigned char *local, socklen_t local_length) {
     return length >= 4 && local_length >= 4 && memcmp(listening, local, 4) == 0;
 }
 
-static void answer_descriptor(int fd, int signal, const char *culprit_id, size_t culprit_length, int used) {
+/* Returns 1 when it answered `fd`. */
+static int answer_descriptor(int fd, int signal, const char *culprit_id, size_t culprit_length, int used) {
     unsigned char local[128], peer[128];
     socklen_t local_length = sizeof local, peer_length = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)peer, &peer_length) != 0) return;
-    if (getsockname(fd, (struct sockaddr *)local, &local_length) != 0) return;
+    if (getpeername(fd, (struct sockaddr *)peer, &peer_length) != 0) return 0;
+    if (getsockname(fd, (struct sockaddr *)local, &local_length) != 0) return 0;
     struct connection_slot *found = NULL;
     for (int index = 0; index < used && found == NULL; index++) {
         struct connection_slot *slot = &slots[index];
@@ -175,22 +176,23 @@ static void answer_descriptor(int fd, int signal, const char *culprit_id, size_t
         if (atomic_compare_exchange_strong(&found->state, &expected, SLOT_ANSWERED)) {
             int culprit = culprit_length && found->id_length == culprit_length && memcmp(found->id, culprit_id, culprit_length) == 0;
             send_answer(fd, culprit, signal, culprit_id, culprit_length);
-            return;
+            return 1;
         }
         /* Idle between requests: answered only if its next request is already here. */
-        if (expected != SLOT_IDLE) return;
+        if (expected != SLOT_IDLE) return 0;
     } else if (!is_ours(local, local_length)) {
-        return;
+        return 0;
     }
     /* Accepted but not yet seen by the event loop, or idle with a request waiting unread: the
      * request would die unanswered with the process. */
     char byte;
-    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 1) return;
+    if (recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 1) return 0;
     if (found != NULL) {
         int idle = SLOT_IDLE;
-        if (!atomic_compare_exchange_strong(&found->state, &idle, SLOT_ANSWERED)) return;
+        if (!atomic_compare_exchange_strong(&found->state, &idle, SLOT_ANSWERED)) return 0;
     }
     send_answer(fd, 0, signal, culprit_id, culprit_length);
+    return 1;
 }
 
 /* The layout getdents64(2) returns. */
@@ -218,15 +220,15 @@ static void stop_accepting_through(int fd) {
     if (strcmp(target, "anon_inode:[eventpoll]") == 0) epoll_ctl(fd, EPOLL_CTL_DEL, listening_descriptor, NULL);
 }
 
-void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length) {
-    int used = atomic_load(&slots_used);
+int devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length) {
+    int used = atomic_load(&slots_used), answered = 0;
     int directory = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (directory < 0) {
         for (int fd = 0; fd < 4096; fd++) {
             stop_accepting_through(fd);
-            answer_descriptor(fd, signal, culprit_id, culprit_length, used);
+            answered += answer_descriptor(fd, signal, culprit_id, culprit_length, used);
         }
-        return;
+        return answered;
     }
     char entries[4096];
     long count;
@@ -238,8 +240,9 @@ void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t
             for (const char *c = entry->name; *c >= '0' && *c <= '9'; c++, digits++) fd = fd * 10 + (*c - '0');
             if (digits == 0 || fd == directory) continue;
             stop_accepting_through(fd);
-            answer_descriptor(fd, signal, culprit_id, culprit_length, used);
+            answered += answer_descriptor(fd, signal, culprit_id, culprit_length, used);
         }
     }
     close(directory);
+    return answered;
 }

@@ -304,6 +304,21 @@ int devserve_shim_worker_crashed(void) { return atomic_load(&worker_crashed); }
 
 int devserve_shim_crash_signal(void) { return SIGRTMIN + 3; }
 
+/* A request the event loop took while the first pass ran sees the crash flag and is refused
+ * by the loop, but the backtracer that runs next pauses every thread, perhaps before that
+ * refusal is written, and the client would get an empty reply when the process dies; and an
+ * accept batch the loop was in the middle of still hands it connections. So more passes follow,
+ * a millisecond apart, until one finds nothing to answer (at least two, at most eight): each
+ * answers what became waiting (the loop marks its refusals waiting too; whichever claims the
+ * slot first answers) or arrived unread since the last. */
+static void answer_late_connections(int signal) {
+    for (int pass = 0; pass < 8; pass++) {
+        struct timespec moment = {0, 1000 * 1000};
+        while (nanosleep(&moment, &moment) != 0 && errno == EINTR) {}
+        if (devserve_shim_answer_connections(signal, current_request, current_request_length) == 0 && pass > 0) break;
+    }
+}
+
 static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     atomic_store(&worker_crashed, 1);
     /* The writer thread may be writing bytes it took: wait for it (briefly) so that what it
@@ -324,6 +339,7 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     /* The worker's main thread waits for this signal: it stops accepting, so no connection
      * is taken by a process that is about to die while the backtracer runs. */
     kill(getpid(), devserve_shim_crash_signal());
+    answer_late_connections(signal);
     /* The backtracer that runs next (the Swift runtime's, a process spawned from this thread)
      * symbolicates for tens of milliseconds to seconds: at the lowest priority it does not
      * take the CPU from the replacement worker starting beside it (on one CPU the new worker
@@ -358,6 +374,7 @@ static void flush_at_exit(void) {
     pthread_mutex_unlock(&events_lock);
     pthread_mutex_unlock(&write_lock);
     devserve_shim_answer_connections(0, current_request, current_request_length);
+    answer_late_connections(0);
 }
 
 void devserve_shim_flush_events_on_crash(int fd) {

@@ -114,8 +114,9 @@ void devserve_shim_connection_close(int slot);
 void devserve_shim_set_listening_descriptor(int fd);
 /* Answers every connection whose request has not started its response: 500 for request
  * `culprit_id`, 503 with Retry-After: 0 for the others, then shuts its writing side; and stops the process accepting. For the
- * crash handler and exit() during a request (signal 0). Async-signal-safe. */
-void devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length);
+ * crash handler and exit() during a request (signal 0). Async-signal-safe. Returns how many
+ * connections it answered. */
+int devserve_shim_answer_connections(int signal, const char *culprit_id, size_t culprit_length);
 
 /// Columns a Unicode scalar takes on a terminal (wcwidth; -1 for non-printable). Glibc's
 /// header hides wcwidth from Swift.

@@ -335,14 +335,20 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     private func run(_ pending: Pending, context: ChannelHandlerContext) {
+        // The slot says "waiting" before the crash flag is read, and the crash handler sets
+        // the flag before it reads the slots: either it sees this request waiting and answers
+        // it, or this sees the flag. Read first, the flag could be clear and the slot still
+        // idle when the handler looked: the request went unanswered (2 of 166 polls in a storm
+        // of 200 traps).
+        crashSlot.waiting(for: pending.id)
         if devserve_shim_worker_crashed() != 0 {
             // This process is dying (its crash handler ran; the backtracer may take seconds)
-            // and a new worker is already starting: the client is told to retry.
+            // and a new worker is already starting: the client is told to retry, by this
+            // refusal or by the handler's second pass, whichever claims the slot first.
             refuse(context: context, .workerCrashed("the worker crashed; a new one is starting: retry"), head: pending.head)
             return
         }
         running = pending
-        crashSlot.waiting(for: pending.id)
         let transport = connectionTransport ?? makeTransport(context: context)
         self.transport = transport
         worker.serve(pending, connection: connection, transport: transport)

@@ -84,6 +84,56 @@ final class CrashBlameTests: XCTestCase {
         XCTAssertEqual(client.readResponse(timeout: 10).bodyText, "logged\n", "the server still serves")
     }
 
+    /// A request the dying worker's event loop took while the crash handler was answering used
+    /// to get an empty reply when the process died (2 of 166 polls beside 200 traps).
+    func testInACrashStormEveryInnocentClientGetsAnAnswerNeverAnEmptyReply() throws {
+        let server = try DevServeProcess(plugin: "errors")
+        final class Polls: @unchecked Sendable {
+            let lock = NSLock()
+            var answered = 0
+            var unanswered: [String] = []
+            var stop = false
+        }
+        let polls = Polls()
+        let poller = DispatchGroup()
+        // Eight pollers, so that requests arrive while every crash is being answered.
+        for _ in 0..<8 {
+          poller.enter()
+          DispatchQueue.global().async {
+            defer { poller.leave() }
+            while !polls.lock.withLock({ polls.stop }) {
+                let bytes: [UInt8]
+                do {
+                    let client = try RawClient(port: server.port)
+                    try client.send("GET /log HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                    bytes = client.readUntilClose().bytes
+                } catch {
+                    bytes = []
+                }
+                let response = RawResponse(bytes)
+                polls.lock.withLock {
+                    if response.status == 200 || (response.status == 503 && response.header("Retry-After") == "0") {
+                        polls.answered += 1
+                    } else {
+                        polls.unanswered.append(bytes.isEmpty ? "an empty reply" : "status \(response.status)")
+                    }
+                }
+            }
+          }
+        }
+        for _ in 0..<40 {
+            let client = try RawClient(port: server.port)
+            try client.send("GET /trap HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(RawResponse(client.readUntilClose().bytes).status, 500)
+        }
+        polls.lock.withLock { polls.stop = true }
+        XCTAssertEqual(poller.wait(timeout: .now() + 30), .success)
+        polls.lock.withLock {
+            XCTAssertGreaterThan(polls.answered, 30, "the poller ran beside the storm")
+            XCTAssertEqual(polls.unanswered, [], "innocent requests beside 40 traps")
+        }
+    }
+
     func testTextThatLooksLikeACrashReportDoesNotRestartTheWorker() throws {
         // Written to the worker's real stderr, as a plugin's own logging would be.
         let application = try ScratchApplication("liar", source: """
