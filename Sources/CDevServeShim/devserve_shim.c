@@ -339,7 +339,6 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
     /* The worker's main thread waits for this signal: it stops accepting, so no connection
      * is taken by a process that is about to die while the backtracer runs. */
     kill(getpid(), devserve_shim_crash_signal());
-    answer_late_connections(signal);
     /* The backtracer that runs next (the Swift runtime's, a process spawned from this thread)
      * symbolicates for tens of milliseconds to seconds: at the lowest priority it does not
      * take the CPU from the replacement worker starting beside it (on one CPU the new worker
@@ -347,6 +346,7 @@ static void flush_on_crash(int signal, siginfo_t *info, void *context) {
      * backtracer's process inherits it. */
     setpriority(PRIO_PROCESS, 0, 19);
     if (have_write) pthread_mutex_unlock(&write_lock);
+    answer_late_connections(signal);
     struct sigaction *previous = &previous_actions[signal];
     sigaction(signal, previous, NULL);
     if (previous->sa_flags & SA_SIGINFO) {
