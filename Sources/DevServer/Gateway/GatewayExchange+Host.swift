@@ -17,7 +17,10 @@ extension GatewayExchange {
     }
 
     /// start_response: PEP 3333, "The start_response() Callable".
-    func hostStartResponse(status: [UInt8], headers: [(name: [UInt8], value: [UInt8])], excInfo: (type: String, message: String)?, badHeader: inout Int?) -> devserve_result {
+    func hostStartResponse<Name: Collection<UInt8>, Value: Collection<UInt8>>(
+        status: some Collection<UInt8>, headers: some Collection<(name: Name, value: Value)>, excInfo: (type: String, message: String)?,
+        badHeader: inout Int?
+    ) -> devserve_result {
         guard requireRunning("start_response") else { return DEVSERVE_REQUEST_ENDED }
         let replacing: Bool
         if case .staged = machine.state { replacing = true } else { replacing = false }

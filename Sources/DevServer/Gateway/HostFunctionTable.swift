@@ -73,18 +73,18 @@ enum HostFunctionTable {
 
         table.pointee.start_response = { request, status, statusLength, headers, headerCount, excInfo, badIndex in
             guard let status, headers != nil || headerCount == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            var pairs: [(name: [UInt8], value: [UInt8])] = []
-            pairs.reserveCapacity(headerCount)
-            for index in 0..<headerCount {
+            // Borrowed for the call: only the headers kept are copied (an array per name and
+            // value first was five allocations per hello request; issue 14).
+            let pairs = (0..<headerCount).lazy.map { index in
                 let header = headers![index]
-                pairs.append((bytes(header.name, header.name_length), bytes(header.value, header.value_length)))
+                return (name: borrowed(header.name, header.name_length), value: borrowed(header.value, header.value_length))
             }
             let exc = excInfo.map { info in
                 (type: String(decoding: bytes(info.pointee.type_name, info.pointee.type_name_length), as: UTF8.self),
                  message: String(decoding: bytes(info.pointee.message, info.pointee.message_length), as: UTF8.self))
             }
             var bad: Int?
-            let result = exchange(request).hostStartResponse(status: bytes(status, statusLength), headers: pairs, excInfo: exc, badHeader: &bad)
+            let result = exchange(request).hostStartResponse(status: borrowed(status, statusLength), headers: pairs, excInfo: exc, badHeader: &bad)
             if let bad, let badIndex { badIndex.pointee = bad }
             return code(result)
         }
@@ -161,6 +161,12 @@ private func code(_ result: devserve_result) -> Int32 { Int32(bitPattern: result
 private func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> [UInt8] {
     guard let pointer, length > 0 else { return [] }
     return Array(UnsafeRawBufferPointer(start: pointer, count: length))
+}
+
+/// The bytes at `pointer`, borrowed for the call (empty for a null pointer).
+private func borrowed(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> UnsafeRawBufferPointer {
+    guard let pointer, length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(start: pointer, count: length)
 }
 
 private func copyOut(_ result: Result<[UInt8], devserve_result>, into buffer: UnsafeMutablePointer<UInt8>) -> Int {

@@ -38,7 +38,11 @@ struct ResponseHead: Equatable {
 
     /// Validates a status and headers. A malformed status refuses the whole call; an invalid
     /// header is dropped with a violation and the rest are kept.
-    static func validate(status: [UInt8], headers: [(name: [UInt8], value: [UInt8])]) -> Validation {
+    /// The bytes may be borrowed (the native ABI's, for the call): only what is kept is copied.
+    static func validate<Name: Collection<UInt8>, Value: Collection<UInt8>>(
+        status: some Collection<UInt8>, headers: some Collection<(name: Name, value: Value)>
+    ) -> Validation {
+        let status = Array(status)
         guard let code = parseStatus(status) else {
             let text = String(decoding: status, as: UTF8.self)
             return Validation(head: nil, violations: [Violation(.malformedStatus, "status \(String(reflecting: text)) is not \"NNN Reason\" with a code from 200 to 599 and no control characters")], firstBadHeader: nil)
@@ -108,8 +112,8 @@ struct ResponseHead: Equatable {
 /// Latin-1 for header values: PEP 3333 requires native strings whose code points are all
 /// U+0000-U+00FF; the native ABI passes them as UTF-8 and the server sends one byte each.
 enum Latin1 {
-    static func encode(utf8: [UInt8]) -> Result<[UInt8], Reason> {
-        if utf8.allSatisfy({ $0 < 0x80 }) { return .success(utf8) }
+    static func encode(utf8: some Collection<UInt8>) -> Result<[UInt8], Reason> {
+        if utf8.allSatisfy({ $0 < 0x80 }) { return .success(Array(utf8)) }
         guard let text = String(validating: utf8, as: UTF8.self) else { return .failure(Reason("is not valid UTF-8")) }
         var bytes: [UInt8] = []
         for scalar in text.unicodeScalars {

@@ -117,7 +117,9 @@ struct ResponseStateMachine {
 
     /// start_response(status, headers, exc_info).
     /// - Returns: a devserve_result code, and violations to report.
-    mutating func startResponse(status: [UInt8], headers: [(name: [UInt8], value: [UInt8])], hasExcInfo: Bool) -> (result: devserve_result, badHeader: Int?, violations: [Violation]) {
+    mutating func startResponse<Name: Collection<UInt8>, Value: Collection<UInt8>>(
+        status: some Collection<UInt8>, headers: some Collection<(name: Name, value: Value)>, hasExcInfo: Bool
+    ) -> (result: devserve_result, badHeader: Int?, violations: [Violation]) {
         switch state {
         case .awaitingStartResponse:
             break
