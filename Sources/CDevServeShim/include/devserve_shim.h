@@ -36,6 +36,9 @@ int devserve_shim_malloc_trim(void);
 
 /* Names the calling thread (prctl PR_SET_NAME; 15 bytes at most), as top and gdb show it. */
 int devserve_shim_set_thread_name(const char *name);
+/* Puts the calling thread in SCHED_BATCH (sched(7): woken, it does not preempt the running
+ * thread). Returns 0, or -1 with errno. */
+int devserve_shim_set_thread_batch_scheduling(void);
 
 /* Sets the calling thread's parent-death signal (prctl PR_SET_PDEATHSIG). */
 int devserve_shim_set_parent_death_signal(int signal);
