@@ -66,8 +66,7 @@ enum HostFunctionTable {
 
         table.pointee.errors_write = { request, text, length in
             guard let text else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            let bytes = UnsafeRawBufferPointer(start: text, count: length)
-            return code(exchange(request).hostErrorsWrite(String(decoding: bytes, as: UTF8.self)))
+            return code(exchange(request).hostErrorsWrite(utf8Text(text, length)))
         }
         table.pointee.errors_flush = { _ in code(DEVSERVE_OK) }
 
@@ -80,8 +79,8 @@ enum HostFunctionTable {
                 return (name: borrowed(header.name, header.name_length), value: borrowed(header.value, header.value_length))
             }
             let exc = excInfo.map { info in
-                (type: String(decoding: bytes(info.pointee.type_name, info.pointee.type_name_length), as: UTF8.self),
-                 message: String(decoding: bytes(info.pointee.message, info.pointee.message_length), as: UTF8.self))
+                (type: utf8Text(info.pointee.type_name, info.pointee.type_name_length),
+                 message: utf8Text(info.pointee.message, info.pointee.message_length))
             }
             var bad: Int?
             let result = exchange(request).hostStartResponse(status: borrowed(status, statusLength), headers: pairs, excInfo: exc, badHeader: &bad)
@@ -94,32 +93,32 @@ enum HostFunctionTable {
         }
         table.pointee.raise = { request, type, typeLength, message, messageLength in
             exchange(request).hostRaise(
-                type: String(decoding: bytes(type, typeLength), as: UTF8.self),
-                message: String(decoding: bytes(message, messageLength), as: UTF8.self))
+                type: utf8Text(type, typeLength),
+                message: utf8Text(message, messageLength))
             return code(DEVSERVE_OK)
         }
         table.pointee.violation = { request, rule, ruleLength, message, messageLength in
-            let name = String(decoding: bytes(rule, ruleLength), as: UTF8.self)
-            let text = String(decoding: bytes(message, messageLength), as: UTF8.self)
+            let name = utf8Text(rule, ruleLength)
+            let text = utf8Text(message, messageLength)
             let kind = Violation.Kind(rawValue: name) ?? .reportedByPlugin
             exchange(request).report(Violation(kind, kind == .reportedByPlugin ? "\(name): \(text)" : text))
             return code(DEVSERVE_OK)
         }
         table.pointee.application_environ = { request, text, length in
             guard text != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            let lines = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+            let lines = utf8Text(text, length)
             exchange(request).observer?.gateway(.applicationEnviron(lines))
             return code(DEVSERVE_OK)
         }
         table.pointee.application_traceback = { request, text, length in
             guard text != nil || length == 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            let lines = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+            let lines = utf8Text(text, length)
             exchange(request).observer?.gateway(.applicationTraceback(lines))
             return code(DEVSERVE_OK)
         }
         table.pointee.watch_file = { path, length in
             guard let path, length > 0 else { return code(DEVSERVE_INVALID_ARGUMENT) }
-            FileWatchRequests.request(String(decoding: bytes(path, length), as: UTF8.self))
+            FileWatchRequests.request(utf8Text(path, length))
             return code(DEVSERVE_OK)
         }
         return UnsafePointer(table)
@@ -158,15 +157,15 @@ private func exchange(_ request: OpaquePointer?) -> GatewayExchange {
 
 private func code(_ result: devserve_result) -> Int32 { Int32(bitPattern: result.rawValue) }
 
-private func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> [UInt8] {
-    guard let pointer, length > 0 else { return [] }
-    return Array(UnsafeRawBufferPointer(start: pointer, count: length))
-}
-
 /// The bytes at `pointer`, borrowed for the call (empty for a null pointer).
 private func borrowed(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> UnsafeRawBufferPointer {
     guard let pointer, length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
     return UnsafeRawBufferPointer(start: pointer, count: length)
+}
+
+/// The bytes at `pointer` as UTF-8 text (invalid sequences repaired), read where they lie.
+private func utf8Text(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> String {
+    String(decoding: borrowed(pointer, length), as: UTF8.self)
 }
 
 private func copyOut(_ result: Result<[UInt8], devserve_result>, into buffer: UnsafeMutablePointer<UInt8>) -> Int {
