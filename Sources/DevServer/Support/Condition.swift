@@ -5,20 +5,21 @@ import Glibc
 /// A mutex with a condition variable: for the few places a thread must wait for another
 /// (the application thread waiting for request body bytes, or for a slow client).
 public final class Condition: @unchecked Sendable {
+    /// Both in one block (a request body makes a condition: one allocation for the two, not
+    /// two; issue 14).
+    private struct Pair {
+        var mutex = pthread_mutex_t()
+        var condition = pthread_cond_t()
+    }
+    private let pair = UnsafeMutablePointer<Pair>.allocate(capacity: 1)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    /// The condition's offset in the one block that holds both (a request body makes one
-    /// condition: one allocation for the two, not two; issue 14).
-    private static let conditionOffset = (MemoryLayout<pthread_mutex_t>.stride + MemoryLayout<pthread_cond_t>.alignment - 1)
-        / MemoryLayout<pthread_cond_t>.alignment * MemoryLayout<pthread_cond_t>.alignment
-
     public init() {
-        let block = UnsafeMutableRawPointer.allocate(
-            byteCount: Self.conditionOffset + MemoryLayout<pthread_cond_t>.stride,
-            alignment: max(MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment))
-        mutex = block.bindMemory(to: pthread_mutex_t.self, capacity: 1)
-        condition = (block + Self.conditionOffset).bindMemory(to: pthread_cond_t.self, capacity: 1)
+        pair.initialize(to: Pair())
+        let base = UnsafeMutableRawPointer(pair)
+        mutex = (base + MemoryLayout<Pair>.offset(of: \.mutex)!).assumingMemoryBound(to: pthread_mutex_t.self)
+        condition = (base + MemoryLayout<Pair>.offset(of: \.condition)!).assumingMemoryBound(to: pthread_cond_t.self)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
     }
@@ -26,7 +27,7 @@ public final class Condition: @unchecked Sendable {
     deinit {
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        UnsafeMutableRawPointer(mutex).deallocate()
+        pair.deallocate()
     }
 
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
