@@ -30,7 +30,8 @@ public struct EnvironBuilder: Sendable {
         // The asterisk-form (`OPTIONS *`, RFC 9112 section 3.2.4) asks about the server, not a
         // path: an application at the root gets PATH_INFO "*"; a mounted one is not asked.
         let asterisk = prefix.isEmpty && head.target == "*"
-        guard asterisk || path.starts(with: prefix), asterisk || path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") else { return nil }
+        let mounted = path.starts(with: prefix) && (path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/"))
+        guard asterisk || mounted else { return nil }
 
         // Every key below is distinct (HTTP_* never collides with the CGI names), so entries
         // are appended without a lookup.
