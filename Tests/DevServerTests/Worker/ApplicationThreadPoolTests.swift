@@ -25,6 +25,22 @@ final class ApplicationThreadPoolTests: XCTestCase {
         for _ in 0..<3 { release.signal() }
     }
 
+    /// docs/DECISIONS.md, "application threads are SCHED_BATCH": a woken application thread
+    /// waits for the event loop's pass to end instead of preempting it.
+    func testApplicationsRunOnThreadsThatDoNotPreemptTheEventLoopWhenWoken() {
+        let pool = ApplicationThreadPool(threads: 2)
+        let ran = DispatchSemaphore(value: 0)
+        final class Seen: @unchecked Sendable { var policy: Int32 = -1 }
+        let seen = Seen()
+        pool.submit {
+            seen.policy = sched_getscheduler(0)
+            ran.signal()
+        }
+        XCTAssertEqual(ran.wait(timeout: .now() + 2), .success)
+        XCTAssertEqual(seen.policy, 3, "SCHED_BATCH (3 in sched.h; glibc shows the name only to C)")
+        XCTAssertEqual(sched_getscheduler(0), 0, "threads other than the pool's keep SCHED_OTHER")
+    }
+
     func testARequestArrivingWhileTheAwakeThreadBlocksRunsOnAnotherWithinMilliseconds() {
         let pool = ApplicationThreadPool(threads: 4)
         let release = DispatchSemaphore(value: 0)
