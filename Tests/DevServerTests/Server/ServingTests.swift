@@ -111,6 +111,31 @@ final class ServingTests: XCTestCase {
         XCTAssertLessThan(rss, 150, "the worker buffered the response (\(rss) MiB resident)")
     }
 
+    /// The connection closes after its last bytes, not when the application is done: most
+    /// writes carry no promise (issue 14), so the close waits on one written after them.
+    func testAResponseLargerThanTheSocketBuffersArrivesWholeBeforeItsConnectionCloses() throws {
+        let server = try DevServeProcess(plugin: "stream")
+        let client = try RawClient(port: server.port)
+        let chunks = 256, size = 65_536  // 16 MiB
+        try client.send("GET /?n=\(chunks)&size=\(size)&delay_ms=0 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        // Read slowly, so that the socket's buffers stay full and the application finishes
+        // while the worker still holds the response's last bytes.
+        var bytes: [UInt8] = []
+        var closed = false
+        let deadline = Date().addingTimeInterval(30)
+        while !closed && Date() < deadline {
+            guard let part = client.readSome(timeout: 1) else { continue }
+            closed = part.isEmpty
+            bytes += part
+            usleep(1000)
+        }
+        XCTAssertTrue(closed)
+        let response = RawResponse(bytes)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertTrue(response.chunkedComplete, "the connection closed before the response's end")
+        XCTAssertEqual(response.body.count, chunks * size)
+    }
+
     func testTheFileWrapperIsServedWithItsLength() throws {
         let path = NSTemporaryDirectory() + "devserve-served-\(getpid()).txt"
         let content = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
