@@ -78,6 +78,7 @@ static struct python_api {
     PyObject *(*PyUnicode_FromString)(const char *);
     PyObject *(*PyUnicode_FromStringAndSize)(const char *, Py_ssize_t);
     PyObject *(*PyUnicode_DecodeLatin1)(const char *, Py_ssize_t, const char *);
+    void (*PyUnicode_InternInPlace)(PyObject **);
     PyObject *(*PyUnicode_DecodeUTF8)(const char *, Py_ssize_t, const char *);
     const char *(*PyUnicode_AsUTF8AndSize)(PyObject *, Py_ssize_t *);
     PyObject *(*PyBytes_FromStringAndSize)(const char *, Py_ssize_t);
@@ -226,7 +227,7 @@ static int resolve(char *error, size_t capacity) {
     NEED(PyDict_SetItem); NEED(PyDict_SetItemString); NEED(PyDict_GetItemString); NEED(PyList_New);
     NEED(PyList_SetItem); NEED(PyList_Size); NEED(PyList_GetItem); NEED(PyTuple_New); NEED(PyTuple_SetItem);
     NEED(PyTuple_GetItem); NEED(PyTuple_Size); NEED(PyUnicode_FromString); NEED(PyUnicode_FromStringAndSize);
-    NEED(PyUnicode_DecodeLatin1); NEED(PyUnicode_DecodeUTF8); NEED(PyUnicode_AsUTF8AndSize);
+    NEED(PyUnicode_DecodeLatin1); NEED(PyUnicode_InternInPlace); NEED(PyUnicode_DecodeUTF8); NEED(PyUnicode_AsUTF8AndSize);
     NEED(PyBytes_FromStringAndSize); NEED(PyBytes_AsStringAndSize); NEED(PyLong_FromSsize_t);
     NEED(PyLong_AsSsize_t); NEED(PyLong_FromVoidPtr); NEED(PyLong_AsVoidPtr); NEED(PyCFunction_NewEx);
     NEED(PyErr_Occurred); NEED(PyErr_Fetch); NEED(PyErr_NormalizeException); NEED(PyErr_Clear); NEED(PyErr_Print);
@@ -892,8 +893,78 @@ static void bridge_shutdown(void *context) {
 
 /* --- Requests --- */
 
+/* --- environ keys and values, made once --- */
+
+/* Every request's environ has the same keys (REQUEST_METHOD, PATH_INFO, HTTP_HOST...) and mostly
+ * the same short values ("GET", "HTTP/1.1", "", the server's name and port). Each was decoded
+ * into a new str per request, and hashed again when the dict took it. Here a key's str is made
+ * once and interned (the application's literal "PATH_INFO" then finds it by identity), and the
+ * last short value seen under each key is kept and given again while the bytes are the same (a
+ * str cannot change). Open addressing on the bytes' FNV-1a hash; guarded by the GIL (only
+ * build_environ uses it, holding it). Full at ``ENVIRON_TEXT_LIMIT`` keys (a client inventing
+ * header names only stops new ones from being kept). */
+enum { ENVIRON_TEXT_SLOTS = 256, ENVIRON_TEXT_LIMIT = 192, ENVIRON_VALUE_KEPT = 48 };
+
+typedef struct environ_text {
+    uint64_t hash;
+    size_t length;
+    uint8_t *bytes;           /* the key's bytes, malloc'd; NULL: an empty slot */
+    PyObject *key;            /* the key's str, interned, owned */
+    size_t value_length;
+    uint8_t value_bytes[ENVIRON_VALUE_KEPT];
+    PyObject *value;          /* the last value under this key when it was short, owned, or NULL */
+} environ_text;
+
+static environ_text environ_texts[ENVIRON_TEXT_SLOTS];
+static size_t environ_text_count;
+
+static uint64_t fnv1a(const uint8_t *bytes, size_t length) {
+    uint64_t hash = 14695981039346656037ull;
+    for (size_t index = 0; index < length; index++) hash = (hash ^ bytes[index]) * 1099511628211ull;
+    return hash;
+}
+
+/* The kept entry for this key, made on first sight; NULL when the table is full. */
+static environ_text *environ_text_of(const uint8_t *key, size_t length) {
+    uint64_t hash = fnv1a(key, length);
+    for (size_t probe = 0; probe < ENVIRON_TEXT_SLOTS; probe++) {
+        environ_text *slot = &environ_texts[(hash + probe) % ENVIRON_TEXT_SLOTS];
+        if (!slot->bytes) {
+            if (environ_text_count >= ENVIRON_TEXT_LIMIT) return NULL;
+            PyObject *text = py.PyUnicode_DecodeLatin1((const char *)key, (Py_ssize_t)length, NULL);
+            if (!text) return NULL;
+            py.PyUnicode_InternInPlace(&text);
+            slot->bytes = (uint8_t *)malloc(length ? length : 1);
+            memcpy(slot->bytes, key, length);
+            slot->hash = hash;
+            slot->length = length;
+            slot->key = text;
+            environ_text_count++;
+            return slot;
+        }
+        if (slot->hash == hash && slot->length == length && memcmp(slot->bytes, key, length) == 0) return slot;
+    }
+    return NULL;
+}
+
+/* A new reference to the str of `value` under `entry`'s key: the kept one when the bytes are
+ * the same, else a new one, kept in its place when short. */
+static PyObject *environ_value(environ_text *entry, const uint8_t *value, size_t length) {
+    if (entry->value && entry->value_length == length && memcmp(entry->value_bytes, value, length) == 0)
+        return new_reference(entry->value);
+    PyObject *text = py.PyUnicode_DecodeLatin1((const char *)value, (Py_ssize_t)length, NULL);
+    if (text && length <= ENVIRON_VALUE_KEPT) {
+        py.Py_DecRef(entry->value);
+        entry->value = new_reference(text);
+        entry->value_length = length;
+        memcpy(entry->value_bytes, value, length);
+    }
+    return text;
+}
+
 /* The environ dict (PEP 3333, "environ Variables"): native strings read as Latin-1 from the
- * host's bytes, so every byte survives; wsgi.version and the flags as Python values. */
+ * host's bytes, so every byte survives; wsgi.version and the flags as Python values. Holding
+ * the GIL. */
 static PyObject *build_environ(devserve_request *request) {
     PyObject *environ = py.PyDict_New();
     size_t count = host->environ_count(request);
@@ -901,21 +972,21 @@ static PyObject *build_environ(devserve_request *request) {
         const uint8_t *key, *value;
         size_t key_length, value_length;
         if (host->environ_entry(request, index, &key, &key_length, &value, &value_length) != DEVSERVE_OK) continue;
+        environ_text *entry = environ_text_of(key, key_length);
+        int wsgi = key_length > 5 && memcmp(key, "wsgi.", 5) == 0;
         PyObject *item;
-        if (key_length > 5 && memcmp(key, "wsgi.", 5) == 0) {
-            if (key_length == 12 && memcmp(key, "wsgi.version", 12) == 0) {
-                item = new_reference(wsgi_version);
-            } else if (value_length == 4 && memcmp(value, "true", 4) == 0) {
-                item = new_reference(py.True);
-            } else if (value_length == 5 && memcmp(value, "false", 5) == 0) {
-                item = new_reference(py.False);
-            } else {
-                item = py.PyUnicode_DecodeLatin1((const char *)value, (Py_ssize_t)value_length, NULL);
-            }
+        if (wsgi && key_length == 12 && memcmp(key, "wsgi.version", 12) == 0) {
+            item = new_reference(wsgi_version);
+        } else if (wsgi && value_length == 4 && memcmp(value, "true", 4) == 0) {
+            item = new_reference(py.True);
+        } else if (wsgi && value_length == 5 && memcmp(value, "false", 5) == 0) {
+            item = new_reference(py.False);
+        } else if (entry) {
+            item = environ_value(entry, value, value_length);
         } else {
             item = py.PyUnicode_DecodeLatin1((const char *)value, (Py_ssize_t)value_length, NULL);
         }
-        PyObject *name = py.PyUnicode_DecodeLatin1((const char *)key, (Py_ssize_t)key_length, NULL);
+        PyObject *name = entry ? new_reference(entry->key) : py.PyUnicode_DecodeLatin1((const char *)key, (Py_ssize_t)key_length, NULL);
         py.PyDict_SetItem(environ, name, item);
         py.Py_DecRef(name);
         py.Py_DecRef(item);

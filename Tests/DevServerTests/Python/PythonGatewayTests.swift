@@ -108,6 +108,24 @@ final class PythonGatewayTests: XCTestCase {
         XCTAssertEqual(response.body, Array("not found: /caf".utf8) + [0xC3, 0xA9, 0x0A], "every byte survives the round trip")
     }
 
+
+    func testEachRequestSeesItsOwnEnvironValuesThoughTheBridgeKeepsRepeatedOnes() throws {
+        // The bridge keeps each key's str and its last short value (issue 11, speed): a value
+        // must never outlive the request it came with, whatever its length.
+        let server = try serve()
+        let long = String(repeating: "v", count: 60)
+        let asked: [(query: String, header: String)] = [
+            ("a=1", "one"), ("a=2", "one"), ("a=22", "caf\u{e9}"), ("a=1", ""), ("", long), ("a=1", long + "w"), ("a=1", "one"),
+        ]
+        for (query, header) in asked {
+            let response = try PythonSupport.request(server.port, "/environ" + (query.isEmpty ? "" : "?" + query), headers: ["X-Note: \(header)"])
+            let environ = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: String])
+            XCTAssertEqual(environ["QUERY_STRING"], query)
+            let latin1 = String(String.UnicodeScalarView(header.utf8.map { Unicode.Scalar($0) }))
+            XCTAssertEqual(environ["HTTP_X_NOTE"], latin1, "PEP 3333: the header's UTF-8 bytes read as Latin-1")
+            XCTAssertEqual(environ["PATH_INFO"], "/environ")
+        }
+    }
     func testInputReadReturnsTheWholeBodyAndNeverReadsPastContentLength() throws {
         let server = try serve()
         let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
