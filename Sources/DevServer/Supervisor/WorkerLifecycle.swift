@@ -247,7 +247,7 @@ struct WorkerLifecycle {
             if worker == candidate {
                 candidateFailed(worker, reason: reason, now: now, &actions)
             } else if !isStopping {
-                actions.append(.error("cannot load the plugin: \(reason)"))
+                actions.append(.error("cannot load \(reason)"))
             }
         case .stoppedAccepting(let worker, let now):
             finishHandOver(from: worker, now: now, &actions)

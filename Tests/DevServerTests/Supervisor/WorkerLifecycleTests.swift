@@ -137,7 +137,7 @@ final class WorkerLifecycleTests: XCTestCase {
 
     func testAFirstGenerationThatCannotLoadStopsDevserve() {
         let worker = spawned(feed(.start(now: now)))[0]
-        XCTAssertEqual(feed(.loadFailed(worker, reason: "app.so: not an ELF file", now: now)), [.error("cannot load the plugin: app.so: not an ELF file")])
+        XCTAssertEqual(feed(.loadFailed(worker, reason: "app.so: not an ELF file", now: now)), [.error("cannot load app.so: not an ELF file")])
         XCTAssertEqual(exit(worker), [.exit(code: 1)])
     }
 
