@@ -7,17 +7,20 @@ Servers (each serving the same application: samples/bench, or its twin bench/pee
 devserve with capture on and with --no-capture, nginx (`return 200`, one worker: the ceiling
 of this box, hello world only), the NIO floor (bench/nio-floor: a SwiftNIO server that answers
 every request head with a fixed response and does nothing else, hello world only: what the
-event-loop library devserve is built on costs by itself), a C echo (bench/peers/echo_floor.c: read and write and nothing
-else, the floor of the 1 MiB echo, built with cc when there is one), devserve serving app.py through its Python bridge (capture on
+event-loop library devserve is built on costs by itself), a C echo (bench/peers/echo_floor.c: a thread per
+connection in blocking read and write and nothing else, in the 1 MiB echo, built with cc when there is one), devserve serving app.py through its Python bridge (capture on
 and off), werkzeug's threaded dev server, gunicorn (gthread, 1 worker, 8 threads), waitress (8
 threads), granian (--interface wsgi, 1 worker) and bjoern (when it builds). Then a Flask hello
 (bench/peers/flask_app.py) in each Python server. Each server runs on CPU 0 and wrk or the Python client on
 CPU 1; only 127.0.0.1 is loaded; every run is bounded in time. Rounds alternate the order of
 the servers; the tables show medians, ratios to nginx and to the fastest Python peer of the
-same run, and the server's CPU time per request (the steadier figure on a shared machine).
+same run, and the server's CPU time per request (the steadier figure on a shared machine). The
+client's own CPU time per request is measured too: in the 1 MiB echo it is what bounds every
+server's figure, and the table says where.
 """
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -110,22 +113,33 @@ class Server:
             self.process.wait()
 
 
+def children_cpu():
+    """utime + stime, in seconds, of this script's finished children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def wrk(port, connections, extra=()):
+    """(requests/s, requests, errors, wrk's own CPU seconds)."""
     argv = pinned(1, ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--timeout", "5s", *extra, f"http://127.0.0.1:{port}/hello"])
+    before = children_cpu()
     text = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+    client = children_cpu() - before
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     total = int(re.search(r"(\d+) requests in", text).group(1))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", text))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return rate, total, errors + (int(non2xx.group(1)) if non2xx else 0)
+    return rate, total, errors + (int(non2xx.group(1)) if non2xx else 0), client
 
 
 def measure(server, run):
-    """Runs `run` against the server, returning its result plus CPU microseconds per request."""
+    """Runs `run` against the server: (requests/s, the server's CPU microseconds per request,
+    errors, the client's CPU microseconds per request)."""
     before = process_tree_cpu(server.process.pid)
-    rate, total, errors = run()
+    rate, total, errors, client = run()
     used = process_tree_cpu(server.process.pid) - before
-    return rate, (used * 1e6 / total if total else float("nan")), errors
+    per_request = (lambda seconds: seconds * 1e6 / total if total else float("nan"))
+    return rate, per_request(used), errors, per_request(client)
 
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
@@ -185,7 +199,7 @@ PYTHON = f"{VENV}/bin/python"
 
 
 def echo_floor():
-    """bench/peers/echo_floor.c built with cc, when there is one: the floor of the echo table."""
+    """bench/peers/echo_floor.c built with cc, when there is one: the plainest echo, beside the others."""
     compiler = shutil.which("cc") or shutil.which("clang") or shutil.which("gcc")
     if not compiler:
         return []
@@ -195,7 +209,7 @@ def echo_floor():
     return [Server(FLOOR, lambda p: [binary, str(p)], echo_only=True)]
 
 
-FLOOR = "C echo floor (read/write)"
+FLOOR = "C echo (blocking read/write)"
 NIO_FLOOR = "NIO floor (fixed response)"
 HAS_BJOERN = subprocess.run([PYTHON, "-c", "import bjoern"], capture_output=True).returncode == 0
 
@@ -288,9 +302,16 @@ for test in list(TESTS) + [FLASK_TEST]:
     if test.startswith("1 MiB"):
         lines += ["", "Each request carries 1 MiB each way."]
         if FLOOR in rate:
-            lines += [f"The {FLOOR} row is a C thread per connection that reads and writes and does nothing else: the most "
-                      f"this machine's loopback TCP allows, {rate[FLOOR]:,.0f} requests/s, "
-                      f"{rate[FLOOR] / rate['werkzeug']:.2f}x werkzeug's." if "werkzeug" in rate else ""]
+            lines += [f"The {FLOOR} row is a C thread per connection that blocks in read and write and does nothing else "
+                      "(bench/peers/echo_floor.c): the plainest echo, not the fastest one."]
+        fastest = max(rate, key=rate.get)
+        client = median([r[3] for r in rows[fastest]])
+        if client == client and client > 0:
+            ceiling = 1e6 / client
+            werkzeug = f", {ceiling / rate['werkzeug']:.2f}x werkzeug's" if "werkzeug" in rate else ""
+            lines += [f"What the client allows: in the fastest server's runs ({fastest}) wrk used {client:,.0f} µs of its own "
+                      f"CPU per request (it sends and reads 2 MiB each), its one CPU {client * rate[fastest] / 1e6:.0%} busy; "
+                      f"at 100% that is {ceiling:,.0f} requests/s{werkzeug}, past which no server can be measured here."]
     lines.append("")
 lines += ["### streamed response: 20 chunks 5 ms apart, delay from yield to arrival (kernel receive timestamp)", "", "| server | chunks | p50 µs | p99 µs |", "| --- | ---: | ---: | ---: |"]
 for name, values in delays.items():
