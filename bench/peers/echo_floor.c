@@ -1,8 +1,9 @@
 #define _GNU_SOURCE
 // The plainest HTTP/1.1 echo: one thread per connection, blocking read and write, nothing
 // parsed but Content-Length, no capture, no application. bench/compare.py runs it in the "1 MiB
-// POST echoed" table beside the servers. It is not the cheapest echo (devserve without capture goes
-// past it in the same table); what bounds that table is the client, which the table measures. Not a server for anything else: usage echo_floor PORT.
+// POST echoed" table beside the servers. It is not the cheapest echo (devserve without capture
+// goes past it in the same table); what bounds that table is the client, which the table
+// measures. Not a server for anything else: usage echo_floor PORT.
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
