@@ -138,7 +138,9 @@ def measure(server, run):
     before = process_tree_cpu(server.process.pid)
     rate, total, errors, client = run()
     used = process_tree_cpu(server.process.pid) - before
-    per_request = (lambda seconds: seconds * 1e6 / total if total else float("nan"))
+
+    def per_request(seconds):
+        return seconds * 1e6 / total if total else float("nan")
     return rate, per_request(used), errors, per_request(client)
 
 

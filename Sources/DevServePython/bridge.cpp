@@ -891,8 +891,6 @@ static void bridge_shutdown(void *context) {
     leave_python();
 }
 
-/* --- Requests --- */
-
 /* --- environ keys and values, made once --- */
 
 /* Every request's environ has the same keys (REQUEST_METHOD, PATH_INFO, HTTP_HOST...) and mostly
@@ -961,6 +959,8 @@ static PyObject *environ_value(environ_text *entry, const uint8_t *value, size_t
     }
     return text;
 }
+
+/* --- Requests --- */
 
 /* The environ dict (PEP 3333, "environ Variables"): native strings read as Latin-1 from the
  * host's bytes, so every byte survives; wsgi.version and the flags as Python values. Holding
